@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KolabDomain
+import KolabStore
+import Logging
+import Metrics
+import NIOCore
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+
+/// Builds the whole service: the PostgreSQL pool and the HTTP server, run together in one
+/// `ServiceGroup` (the pool starts first and stops last). `kolab serve` and the tests both call this.
+public func buildApplication(_ configuration: Configuration, logger: Logger? = nil) throws -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "kolab")
+    logger.logLevel = configuration.logLevel
+    let client = PostgresClient(
+        configuration: configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databasePoolSize),
+        backgroundLogger: logger)
+    let database = Database(client: client, maximumConnections: configuration.databasePoolSize, logger: logger)
+    let services = Services(configuration: configuration, database: database, logger: logger)
+    let routes = try buildRoutes(services)
+    var app = Application(
+        router: routes.router,
+        configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "kolab"),
+        logger: logger)
+    app.addServices(client)
+    return app
+}
+
+/// The router and the list of its routes (`GET /v1/users/{id}`), which a test holds against the OpenAPI document.
+public struct BuiltRoutes {
+    public let router: Router<KolabRequestContext>
+    public let routes: [String]
+}
+
+public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
+    let router = Router(context: KolabRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyLimitMiddleware(limit: services.configuration.bodyLimitBytes))
+    router.add(middleware: AuthMiddleware(services: services))
+    router.add(middleware: IdempotencyMiddleware(services: services))
+
+    let table = RouteTable(router: router)
+    OperationsController(services: services, openAPI: try Data(contentsOf: services.configuration.openAPIFile)).register(table)
+    AuthController(services: services).register(table)
+    UserController(services: services).register(table)
+    BrandController(services: services).register(table)
+    KolController(services: services).register(table)
+    return BuiltRoutes(router: router, routes: table.entries)
+}
+
+/// Registers routes written as in the OpenAPI document (`/v1/kols/{id}`) and remembers them.
+final class RouteTable {
+    let router: Router<KolabRequestContext>
+    private(set) var entries: [String] = []
+
+    init(router: Router<KolabRequestContext>) {
+        self.router = router
+    }
+
+    func on(
+        _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @escaping @Sendable (Request, KolabRequestContext) async throws -> Response
+    ) {
+        entries.append("\(method.rawValue) \(path)")
+        let routerPath = path.split(separator: "/").map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : part
+        }.joined(separator: "/")
+        router.on(RouterPath(stringLiteral: "/" + routerPath), method: method, use: handler)
+    }
+}
+
+/// Prometheus is process-wide (swift-metrics bootstraps once); every application in the process
+/// shares this registry.
+enum MetricsRegistry {
+    static let shared: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}

@@ -1,0 +1,54 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+
+/// Everything that configures one service instance. Flags override the environment; tests build it directly.
+public struct Configuration: Sendable {
+    public var hostname: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var databaseURL: DatabaseURL
+    public var databasePoolSize: Int = 20
+    /// bcrypt cost; 12 in production, never below 10 outside tests (the CLI refuses lower).
+    public var bcryptCost: UInt8 = 12
+    /// Request bodies above this answer 413.
+    public var bodyLimitBytes: Int = 1 << 20
+    public var tokenLifetimeSeconds: Int = 7 * 24 * 3600
+    public var logLevel: Logger.Level = .info
+    /// Development mode relaxes rules meant for production (webhooks to private addresses).
+    public var development: Bool = false
+    /// The folder holding `sql/`, `fixtures/` and `openapi.json`.
+    public var home: URL
+
+    public init(databaseURL: DatabaseURL, home: URL) {
+        self.databaseURL = databaseURL
+        self.home = home
+    }
+
+    public var migrationsFolder: URL { home.appendingPathComponent("sql") }
+    public var fixturesFolder: URL { home.appendingPathComponent("fixtures") }
+    public var openAPIFile: URL { home.appendingPathComponent("openapi.json") }
+
+    /// Finds the project folder: `KOLAB_HOME`, else the working folder or one of its parents that holds
+    /// `sql/`, else the folders above the executable (`.build/debug/kolab` sits three levels down).
+    public static func locateHome(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let home = environment["KOLAB_HOME"] { return URL(fileURLWithPath: home) }
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        var dir = URL(fileURLWithPath: fm.currentDirectoryPath)
+        for _ in 0..<4 {
+            candidates.append(dir)
+            dir.deleteLastPathComponent()
+        }
+        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(exe)
+            exe.deleteLastPathComponent()
+        }
+        return candidates.first { fm.fileExists(atPath: $0.appendingPathComponent("sql").path) }
+            ?? URL(fileURLWithPath: fm.currentDirectoryPath)
+    }
+}

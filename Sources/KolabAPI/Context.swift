@@ -1,0 +1,86 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// What every handler receives: the core context, the caller (once authenticated), and the open
+/// transaction of the request when a middleware (idempotency) owns one.
+public struct KolabRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthMiddleware` from the bearer token.
+    public var actor: Actor?
+    /// The bearer token as sent, for revoking it; never logged.
+    var bearerToken: String?
+    /// The transaction that `IdempotencyMiddleware` opened for this request, if any.
+    var transaction: PostgresConnection?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Bodies are read by `BodyLimitMiddleware` against the configured limit; this is the framework's own backstop.
+    public var maxUploadSize: Int { 8 * 1024 * 1024 }
+
+    public var responseEncoder: KolabJSON.Encoder { KolabJSON.Encoder() }
+    public var requestDecoder: KolabJSON.Decoder { KolabJSON.Decoder() }
+
+    /// The authenticated caller, or 401.
+    public func requireActor() throws -> Actor {
+        guard let actor else {
+            throw KolabError(.unauthenticated, "Send `Authorization: Bearer <token>`; get a token from POST /v1/auth/tokens.")
+        }
+        return actor
+    }
+
+    /// The caller, who must have one of `roles` (403 otherwise: the endpoint exists for them to see).
+    public func requireRole(_ roles: Role..., action: String) throws -> Actor {
+        let actor = try requireActor()
+        guard roles.contains(actor.role) else {
+            throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not \(action).")
+        }
+        return actor
+    }
+}
+
+/// Kolab's JSON: snake_case keys, RFC 3339 UTC timestamps.
+public enum KolabJSON {
+    static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public struct Encoder: ResponseEncoder {
+        public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+            let data = try makeEncoder().encode(value)
+            var buffer = ByteBuffer()
+            buffer.writeBytes(data)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .contentLength: "\(buffer.readableBytes)"],
+                body: .init(byteBuffer: buffer))
+        }
+    }
+
+    /// Decoding goes through `Request.decodeBody`, which maps every failure to a problem; this
+    /// conformance only satisfies the protocol.
+    public struct Decoder: RequestDecoder {
+        public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            return try makeDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        }
+    }
+}

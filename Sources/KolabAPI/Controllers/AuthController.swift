@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+
+/// Login, the caller's own account, and logout.
+struct AuthController {
+    let services: Services
+
+    struct LoginRequest: Decodable {
+        var email: String
+        var password: String
+    }
+
+    struct TokenResponse: Encodable {
+        var token: String
+        var tokenType = "Bearer"
+        var expiresAt: Date
+        var user: UserResponse
+    }
+
+    func register(_ routes: RouteTable) {
+        routes.on(.post, "/v1/auth/tokens", login)
+        routes.on(.get, "/v1/me") { _, context in
+            let actor = try context.requireActor()
+            guard let user = try await services.read(context, { try await services.accounts.user(id: actor.userID, on: $0) }) else {
+                throw KolabError(.unauthenticated, "This account no longer exists.")
+            }
+            return try Response.json(UserResponse(user))
+        }
+        routes.on(.delete, "/v1/auth/tokens/current") { _, context in
+            _ = try context.requireActor()
+            if let token = context.bearerToken {
+                try await services.write(context) { try await services.auth.revoke(token: token, on: $0) }
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Ten failures for one e-mail within 15 minutes lock it until the oldest ages out (429 + Retry-After).
+    /// Unknown e-mails and wrong passwords get the same answer in the same time.
+    @Sendable func login(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let body = try await request.decodeBody(LoginRequest.self, context: context)
+        var v = Validator()
+        let email = v.email(body.email)
+        v.check(!body.password.isEmpty, "password", "is required")
+        try v.validate()
+        guard let email else { throw KolabError.invalid(v.errors) }
+
+        if let wait = try await services.read(context, { try await services.auth.lockedOutFor(email: email.value, on: $0) }) {
+            throw KolabError(
+                .tooManyRequests, "Too many failed logins for this e-mail; try again in \(wait) seconds.", retryAfterSeconds: wait)
+        }
+        let stored = try await services.read(context) { try await services.accounts.passwordHash(email: email, on: $0) }
+        guard try await services.passwords.verify(body.password, hash: stored?.1), let userID = stored?.0 else {
+            try await services.write(context) { try await services.auth.recordFailure(email: email.value, on: $0) }
+            throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")
+        }
+        let token = "kolab_" + Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }))
+        let lifetime = services.configuration.tokenLifetimeSeconds
+        let (expiresAt, user) = try await services.write(context) { connection in
+            try await services.auth.clearFailures(email: email.value, on: connection)
+            let expiresAt = try await services.auth.storeToken(token, userID: userID, lifetimeSeconds: lifetime, on: connection)
+            guard let user = try await services.accounts.user(id: userID, on: connection) else {
+                throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")
+            }
+            return (expiresAt, user)
+        }
+        return try Response.created(
+            TokenResponse(token: token, expiresAt: expiresAt, user: UserResponse(user)), location: "/v1/auth/tokens/current")
+    }
+}

@@ -1,0 +1,240 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+// MARK: - Decoding request bodies
+
+extension Request {
+    /// Decodes the JSON body into an allow-listed request type. Fields the type does not declare are
+    /// ignored, so nothing a client is not meant to set can reach the database. Unreadable JSON is a
+    /// 400; a wrong type, a missing field or a value outside an enum is a 422 naming the field.
+    func decodeBody<T: Decodable>(_ type: T.Type, context: KolabRequestContext) async throws -> T {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else {
+            throw KolabError(.malformed, "The body is empty; send a JSON object.")
+        }
+        let data = Data(buffer.readableBytesView)
+        do {
+            return try KolabJSON.makeDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw KolabError.decoding(error)
+        }
+    }
+}
+
+extension KolabError {
+    static func decoding(_ error: DecodingError) -> KolabError {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .invalid(field: fieldPath(context.codingPath + [key]), "is required")
+        case .valueNotFound(_, let context):
+            return .invalid(field: fieldPath(context.codingPath), "must not be null")
+        case .typeMismatch(let type, let context):
+            if context.codingPath.isEmpty { return KolabError(.malformed, "The body must be a JSON object.") }
+            return .invalid(field: fieldPath(context.codingPath), "must be \(describe(type))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return KolabError(.malformed, "The body is not valid JSON.") }
+            return .invalid(field: fieldPath(context.codingPath), "is not an accepted value")
+        @unknown default:
+            return KolabError(.malformed, "The body cannot be read.")
+        }
+    }
+
+    /// `socialAccounts[0].followers` as the client wrote it: `social_accounts[0].followers`.
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        var result = ""
+        for key in path {
+            if let index = key.intValue {
+                result += "[\(index)]"
+            } else {
+                if !result.isEmpty { result += "." }
+                result += snakeCase(key.stringValue)
+            }
+        }
+        return result.isEmpty ? "body" : result
+    }
+
+    static func snakeCase(_ name: String) -> String {
+        var out = ""
+        for character in name {
+            if character.isUppercase {
+                if !out.isEmpty { out += "_" }
+                out += character.lowercased()
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Bool.Type: "true or false"
+        case is Double.Type: "a number"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}
+
+// MARK: - Ids in paths and queries
+
+extension Parameters {
+    /// A UUID path parameter; anything else is a 404 like any unknown id (it cannot name a resource).
+    func id(_ name: String = "id", of what: String) throws -> UUID {
+        guard let raw = self.get(name), let id = UUID(uuidString: raw) else { throw KolabError.notFound(what) }
+        return id
+    }
+}
+
+extension Request {
+    func queryUUID(_ name: String) throws -> UUID? {
+        guard let raw = uri.queryParameters.get(name) else { return nil }
+        guard let id = UUID(uuidString: raw) else { throw KolabError.invalid(field: name, "must be a UUID") }
+        return id
+    }
+}
+
+// MARK: - Lists
+
+/// `{"data": [...], "next_cursor": "..." | null}`.
+struct ListResponse<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    var data: [Item]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case data, nextCursor }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null on the last page
+    }
+}
+
+/// What a list request asked for: page size and where to start.
+struct ListRequest {
+    var limit: Int
+    var after: PagePosition?
+    let scope: String
+}
+
+extension Services {
+    /// Reads `?limit=` and `?cursor=` for the list named `scope` (a cursor of another list is a 400).
+    func listRequest(_ request: Request, scope: String) async throws -> ListRequest {
+        let limit = try PageSize(request.uri.queryParameters.get("limit")).limit
+        var after: PagePosition?
+        if let cursor = request.uri.queryParameters.get("cursor") {
+            after = try await cursors.decode(cursor, scope: scope)
+        }
+        return ListRequest(limit: limit, after: after, scope: scope)
+    }
+
+    func listResponse<Record: Sendable, Item: Encodable & Sendable>(
+        _ page: Page<Record>, _ list: ListRequest, _ transform: (Record) -> Item
+    ) async throws -> ListResponse<Item> {
+        var cursor: String?
+        if let next = page.next { cursor = try await cursors.encode(next, scope: list.scope) }
+        return ListResponse(data: page.items.map(transform), nextCursor: cursor)
+    }
+}
+
+/// Opaque, signed keyset cursors: `base64url(position).base64url(HMAC)`. The HMAC covers the list's
+/// name too, so a cursor edited by hand or taken from another list answers 400.
+final class CursorCodec: Sendable {
+    private let auth: AuthStore
+    private let database: Database
+    private let key = Mutex<SymmetricKey?>(nil)
+
+    init(auth: AuthStore, database: Database) {
+        self.auth = auth
+        self.database = database
+    }
+
+    private func signingKey() async throws -> SymmetricKey {
+        if let key = key.withLock({ $0 }) { return key }
+        let secret = try await database.withConnection { try await auth.signingKey("cursor", on: $0) }
+        let loaded = SymmetricKey(data: secret)
+        key.withLock { $0 = loaded }
+        return loaded
+    }
+
+    private struct Payload: Codable {
+        var m: Int64
+        var i: UUID
+    }
+
+    func encode(_ position: PagePosition, scope: String) async throws -> String {
+        let payload = try JSONEncoder().encode(Payload(m: position.micros, i: position.id))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(scope.utf8) + [0] + payload, using: try await signingKey())
+        return Base64URL.encode(payload) + "." + Base64URL.encode(Data(mac))
+    }
+
+    func decode(_ cursor: String, scope: String) async throws -> PagePosition {
+        let invalid = KolabError(.malformed, "The cursor is not one this list gave out; start again without `cursor`.")
+        let parts = cursor.split(separator: ".")
+        guard parts.count == 2, let payload = Base64URL.decode(String(parts[0])), let mac = Base64URL.decode(String(parts[1]))
+        else { throw invalid }
+        guard
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(scope.utf8) + [0] + payload, using: try await signingKey()),
+            let decoded = try? JSONDecoder().decode(Payload.self, from: payload)
+        else { throw invalid }
+        return PagePosition(micros: decoded.m, id: decoded.i)
+    }
+}
+
+enum Base64URL {
+    static func encode(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ string: String) -> Data? {
+        var base64 = string.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}
+
+// MARK: - ETag / If-Match
+
+/// Versioned resources answer `ETag: "v<version>"`; a `PATCH` must send it back in `If-Match`.
+enum ETag {
+    static func value(version: Int) -> String { "\"v\(version)\"" }
+
+    /// The version named by `If-Match`: 428 when missing, 412 when it cannot match `current`.
+    static func requireMatch(_ request: Request, current: Int) throws {
+        guard let header = request.headers[.ifMatch] else {
+            throw KolabError(.preconditionRequired, "Send `If-Match` with the ETag you last read, so that you do not overwrite a change you have not seen.")
+        }
+        let tags = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard tags.contains("*") || tags.contains(value(version: current)) else {
+            throw KolabError(.preconditionFailed, "The resource changed since you read it (now \(value(version: current))); read it again and retry.")
+        }
+    }
+}
+
+extension Response {
+    /// A `201 Created` with the resource and its `Location`.
+    static func created(_ body: some Encodable, location: String, etag: String? = nil) throws -> Response {
+        var response = try json(body, status: .created)
+        response.headers[.location] = location
+        if let etag { response.headers[.eTag] = etag }
+        return response
+    }
+
+    static func json(_ body: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
+        let data = try KolabJSON.makeEncoder().encode(body)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: "\(data.count)"]
+        if let etag { headers[.eTag] = etag }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

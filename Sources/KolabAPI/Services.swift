@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// Everything a handler needs, built once by `buildApplication`.
+public struct Services: Sendable {
+    public let configuration: Configuration
+    public let database: Database
+    public let accounts: AccountStore
+    public let kols: KolStore
+    public let auth: AuthStore
+    public let idempotency: IdempotencyStore
+    public let passwords: PasswordHasher
+    let cursors: CursorCodec
+
+    public init(configuration: Configuration, database: Database, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.accounts = AccountStore(logger: logger)
+        self.kols = KolStore(logger: logger)
+        self.auth = AuthStore(logger: logger)
+        self.idempotency = IdempotencyStore(logger: logger)
+        self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+        self.cursors = CursorCodec(auth: auth, database: database)
+    }
+
+    /// Runs reads on the request's transaction when a middleware holds one, else on a pooled connection.
+    func read<T: Sendable>(_ context: KolabRequestContext, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        if let transaction = context.transaction { return try await body(transaction) }
+        return try await database.withConnection(body)
+    }
+
+    /// Runs a change in the request's transaction (the idempotency key commits with it), or in a new one.
+    func write<T: Sendable>(_ context: KolabRequestContext, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        if let transaction = context.transaction { return try await body(transaction) }
+        return try await database.withTransaction(body)
+    }
+}
+
+/// bcrypt on the thread pool, so that a login never blocks an event loop.
+public struct PasswordHasher: Sendable {
+    public let cost: UInt8
+    /// Compared against when the e-mail is unknown, so both answers take as long.
+    private let decoy: String
+
+    public init(cost: UInt8) {
+        self.cost = cost
+        self.decoy = Bcrypt.hash("kolab-decoy-password", cost: cost)
+    }
+
+    public func hash(_ password: String) async throws -> String {
+        let cost = self.cost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    public func verify(_ password: String, hash: String?) async throws -> Bool {
+        let decoy = self.decoy
+        return try await NIOThreadPool.singleton.runIfActive {
+            let matches = Bcrypt.verify(password, hash: hash ?? decoy)
+            return hash != nil && matches
+        }
+    }
+}

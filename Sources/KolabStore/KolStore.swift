@@ -1,0 +1,173 @@
+import Foundation
+import KolabDomain
+import Logging
+import PostgresNIO
+
+public struct KolRecord: Sendable, Equatable {
+    public var id: UUID
+    public var email: String
+    public var fullName: String
+    public var city: String
+    public var region: String
+    public var niches: [String]
+    public var socialAccounts: [SocialAccount]
+    public var bank: BankDetails?
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var position: PagePosition
+}
+
+/// Filters of the KOL search; nil means any.
+public struct KolSearch: Sendable {
+    public var niche: String?
+    public var platform: Platform?
+    public var minFollowers: Int64?
+    public var region: String?
+
+    public init(niche: String? = nil, platform: Platform? = nil, minFollowers: Int64? = nil, region: String? = nil) {
+        self.niche = niche
+        self.platform = platform
+        self.minFollowers = minFollowers
+        self.region = region
+    }
+}
+
+/// KOL profiles with their social accounts and bank details.
+public struct KolStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    // Social accounts come along in the same query (one round trip per page, no N+1).
+    static let columns = """
+        k.kol_id, u.email, k.full_name, k.city, k.region, k.niches,
+        COALESCE((SELECT json_agg(json_build_object('platform', s.platform, 'handle', s.handle, 'followers', s.followers)
+                  ORDER BY s.position) FROM kol_social_accounts s WHERE s.kol_id = k.kol_id), '[]')::text,
+        k.bank_name, k.bank_code, k.account_number, k.account_holder, k.version, k.created_at, k.updated_at,
+        \(Keyset.micros("k.created_at"))
+        """
+
+    private func kols(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [KolRecord] {
+        var result: [KolRecord] = []
+        let decoder = JSONDecoder()
+        for try await row in try await connection.query(query, logger: logger) {
+            let columns = try row.decode(
+                (UUID, String, String, String, String, [String], String, String?, String?, String?, String?, Int, Date, Date, Int64)
+                    .self)
+            let bank: BankDetails? =
+                if let name = columns.7, let code = columns.8, let number = columns.9, let holder = columns.10 {
+                    BankDetails(bankName: name, bankCode: code, accountNumber: number, accountHolder: holder)
+                } else { nil }
+            result.append(
+                KolRecord(
+                    id: columns.0, email: columns.1, fullName: columns.2, city: columns.3, region: columns.4,
+                    niches: columns.5, socialAccounts: try decoder.decode([SocialAccount].self, from: Data(columns.6.utf8)),
+                    bank: bank, version: columns.11, createdAt: columns.12, updatedAt: columns.13,
+                    position: PagePosition(micros: columns.14, id: columns.0)))
+        }
+        return result
+    }
+
+    public func kol(id: UUID, on connection: PostgresConnection) async throws -> KolRecord? {
+        try await kols(
+            "SELECT \(unescaped: Self.columns) FROM kol_profiles k JOIN users u ON u.id = k.kol_id WHERE k.kol_id = \(id)",
+            on: connection
+        ).first
+    }
+
+    /// Creates the profile of a KOL user created in the same transaction.
+    public func createProfile(kolID: UUID, _ profile: KolProfileInput, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO kol_profiles (kol_id, full_name, city, region, niches, bank_name, bank_code, account_number, account_holder)
+            VALUES (\(kolID), \(profile.fullName), \(profile.city), \(profile.region), \(profile.niches),
+                    \(profile.bank?.bankName), \(profile.bank?.bankCode), \(profile.bank?.accountNumber), \(profile.bank?.accountHolder))
+            """, logger: logger)
+        try await replaceSocialAccounts(kolID: kolID, profile.socialAccounts, on: connection)
+    }
+
+    private func replaceSocialAccounts(kolID: UUID, _ accounts: [SocialAccount], on connection: PostgresConnection) async throws {
+        try await connection.query("DELETE FROM kol_social_accounts WHERE kol_id = \(kolID)", logger: logger)
+        guard !accounts.isEmpty else { return }
+        // One statement for all accounts: arrays bind directly and unnest into rows.
+        try await connection.query(
+            """
+            INSERT INTO kol_social_accounts (kol_id, position, platform, handle, followers)
+            SELECT \(kolID), a.ord - 1, a.platform, a.handle, a.followers
+            FROM unnest(\(accounts.map(\.platform.rawValue))::text[], \(accounts.map(\.handle))::text[],
+                        \(accounts.map(\.followers))::bigint[]) WITH ORDINALITY AS a(platform, handle, followers, ord)
+            """, logger: logger)
+    }
+
+    /// Changes of a profile; nil fields stay as they are.
+    public struct Changes: Sendable {
+        public var fullName: String?
+        public var city: String?
+        public var region: String?
+        public var niches: [String]?
+        public var socialAccounts: [SocialAccount]?
+        public var bank: BankDetails?
+
+        public init(
+            fullName: String? = nil, city: String? = nil, region: String? = nil, niches: [String]? = nil,
+            socialAccounts: [SocialAccount]? = nil, bank: BankDetails? = nil
+        ) {
+            self.fullName = fullName
+            self.city = city
+            self.region = region
+            self.niches = niches
+            self.socialAccounts = socialAccounts
+            self.bank = bank
+        }
+    }
+
+    /// Applies `changes` if the profile is still at `expectedVersion`; nil when it moved on (412) or is gone.
+    public func update(
+        kolID: UUID, expectedVersion: Int, _ changes: Changes, on connection: PostgresConnection
+    ) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            UPDATE kol_profiles SET
+                full_name = COALESCE(\(changes.fullName), full_name),
+                city = COALESCE(\(changes.city), city),
+                region = COALESCE(\(changes.region), region),
+                niches = COALESCE(\(changes.niches)::text[], niches),
+                bank_name = COALESCE(\(changes.bank?.bankName), bank_name),
+                bank_code = COALESCE(\(changes.bank?.bankCode), bank_code),
+                account_number = COALESCE(\(changes.bank?.accountNumber), account_number),
+                account_holder = COALESCE(\(changes.bank?.accountHolder), account_holder),
+                version = version + 1,
+                updated_at = now()
+            WHERE kol_id = \(kolID) AND version = \(expectedVersion)
+            RETURNING kol_id
+            """, logger: logger
+        ).collect()
+        guard !rows.isEmpty else { return false }
+        if let accounts = changes.socialAccounts {
+            try await replaceSocialAccounts(kolID: kolID, accounts, on: connection)
+        }
+        return true
+    }
+
+    /// Searches profiles for selection; every filter is optional and uses an index.
+    public func search(
+        _ search: KolSearch, after position: PagePosition?, limit: Int, on connection: PostgresConnection
+    ) async throws -> Page<KolRecord> {
+        let niches = search.niche.map { [$0] }
+        var query: PostgresQuery = """
+            SELECT \(unescaped: Self.columns) FROM kol_profiles k JOIN users u ON u.id = k.kol_id
+            WHERE (\(niches)::text[] IS NULL OR k.niches @> \(niches)::text[])
+              AND (\(search.region)::text IS NULL OR lower(k.region) = lower(\(search.region)))
+              AND ((\(search.platform?.rawValue)::text IS NULL AND \(search.minFollowers)::bigint IS NULL)
+                   OR EXISTS (SELECT 1 FROM kol_social_accounts s WHERE s.kol_id = k.kol_id
+                              AND (\(search.platform?.rawValue)::text IS NULL OR s.platform = \(search.platform?.rawValue))
+                              AND s.followers >= COALESCE(\(search.minFollowers)::bigint, 0)))
+            """
+        Keyset.after(position, createdAt: "k.created_at", id: "k.kol_id", into: &query)
+        query.sql += " ORDER BY k.created_at, k.kol_id LIMIT \(limit + 1)"
+        return Page(fetched: try await kols(query, on: connection), limit: limit) { $0.position }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import PostgresNIO
+
+/// A row's place in a keyset-ordered list: `(created_at, id)`, with the time in whole microseconds
+/// as PostgreSQL stores it, so that a position read back compares exactly.
+public struct PagePosition: Sendable, Hashable, Codable {
+    public var micros: Int64
+    public var id: UUID
+
+    public init(micros: Int64, id: UUID) {
+        self.micros = micros
+        self.id = id
+    }
+}
+
+/// One page of a list, and the position after its last row when more follow.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var next: PagePosition?
+
+    public init(items: [Item], next: PagePosition?) {
+        self.items = items
+        self.next = next
+    }
+
+    /// Builds a page from `limit + 1` fetched rows: the extra row only says that more follow.
+    public init(fetched: [Item], limit: Int, position: (Item) -> PagePosition) {
+        if fetched.count > limit {
+            let items = Array(fetched.prefix(limit))
+            self.init(items: items, next: items.last.map(position))
+        } else {
+            self.init(items: fetched, next: nil)
+        }
+    }
+}
+
+/// The SQL pieces that every keyset list shares.
+enum Keyset {
+    /// `created_at` as exact microseconds since the epoch (numeric, then bigint: no float rounding).
+    static func micros(_ column: String) -> String {
+        "(EXTRACT(EPOCH FROM \(column)) * 1000000)::bigint"
+    }
+
+    /// Appends `AND (created_at, id) > (position)` when there is a position.
+    static func after(_ position: PagePosition?, createdAt: String, id: String, into query: inout PostgresQuery) {
+        guard let position else { return }
+        query.sql += " AND (\(createdAt), \(id)) > (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
+        query.binds.append(position.micros)
+        query.binds.append(position.id)
+    }
+}

@@ -1,0 +1,36 @@
+import KolabDomain
+import PostgresNIO
+
+/// The one place where PostgreSQL's refusals become Kolab errors. Constraints carry the invariants;
+/// their violations are the client's conflicts or validation errors, never a 500.
+extension KolabError {
+    /// Maps a constraint violation to a client error; nil for anything else (a real fault).
+    public init?(postgres error: any Error) {
+        guard let psql = error as? PSQLError, let state = psql.serverInfo?[.sqlState] else { return nil }
+        let constraint = psql.serverInfo?[.constraintName] ?? ""
+        switch state {
+        case "23505":  // unique_violation
+            self = .conflict(Self.uniqueMessages[constraint] ?? "This already exists.")
+        case "23503":  // foreign_key_violation
+            self = .invalid(field: Self.foreignKeyFields[constraint] ?? "id", "refers to something that does not exist")
+        case "23514", "23502":  // check_violation, not_null_violation
+            self = .invalid(field: constraint.isEmpty ? "body" : constraint, "breaks the rule \(constraint)")
+        case "22P02", "22003", "22007", "22008":  // invalid text, out of range, bad date/time
+            self = KolabError(.malformed, "A value in the request cannot be read.")
+        case "40001", "40P01":  // serialization failure, deadlock: safe to retry
+            self = .conflict("The request collided with another one; retry it.")
+        default:
+            return nil
+        }
+    }
+
+    static let uniqueMessages: [String: String] = [
+        "users_email_unique": "An account with this e-mail already exists.",
+        "brands_name_unique": "A brand with this name already exists.",
+        "kol_social_accounts_kol_id_platform_handle_key": "A social account is listed twice.",
+    ]
+
+    static let foreignKeyFields: [String: String] = [
+        "users_brand_id_fkey": "brand_id"
+    ]
+}

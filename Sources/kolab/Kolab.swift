@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import KolabAPI
+import KolabDomain
+import KolabStore
+import Logging
+import PostgresNIO
+
+@main
+struct Kolab: AsyncParsableCommand {
+
+    static let configuration = CommandConfiguration(
+        abstract: "Kolab: influencer campaigns between brands and KOLs, with a project officer in the middle.",
+        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self])
+}
+
+/// Options every command shares: which database, and how loud.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (postgres://user:pass@host:port/db). Default: $DATABASE_URL, else the private cluster under .kolab/.")
+    var databaseURL: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+
+    func logger() -> Logger {
+        var logger = Logger(label: "kolab")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+
+    /// The configured database, or nil when the private cluster should be used.
+    func explicitDatabase() throws -> DatabaseURL? {
+        guard let raw = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !raw.isEmpty else { return nil }
+        guard let url = DatabaseURL(raw) else {
+            throw ValidationError("DATABASE_URL must look like postgres://user:password@host:5432/database")
+        }
+        return url
+    }
+}
+
+/// PSQLError hides its details from `description` (they may hold data); the operator at the
+/// console needs them to act, so commands show the full reflection of database errors.
+struct DatabaseFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+func explainingDatabaseErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as PSQLError {
+        throw DatabaseFailure(description: "The database refused: \(String(reflecting: error))")
+    }
+}
+
+/// The private cluster under `.kolab/` that `serve` runs when no database is configured.
+enum PrivateCluster {
+    static func cluster(home: URL) -> EmbeddedPostgres {
+        let port = ProcessInfo.processInfo.environment["KOLAB_PG_PORT"].flatMap(Int.init) ?? 54329
+        return EmbeddedPostgres(folder: home.appendingPathComponent(".kolab"), port: port)
+    }
+
+    /// Starts the cluster (if needed) and makes sure the `kolab` database exists.
+    static func start(home: URL, logger: Logger) async throws -> (EmbeddedPostgres, DatabaseURL, Bool) {
+        let cluster = cluster(home: home)
+        let started = try cluster.start(logger: logger)
+        try await Database.withTemporary(cluster.url, logger: logger) { try await $0.createDatabase("kolab") }
+        return (cluster, cluster.url.with(database: "kolab"), started)
+    }
+}
+
+/// Applies migrations to `url`.
+func migrate(_ url: DatabaseURL, home: URL, logger: Logger) async throws -> [Int] {
+    let migrator = try Migrator(folder: home.appendingPathComponent("sql"))
+    return try await Database.withTemporary(url, logger: logger) { try await migrator.migrate($0, logger: logger) }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service. Without DATABASE_URL it starts a private PostgreSQL under .kolab/ and loads demo data.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on.") var hostname: String = ProcessInfo.processInfo.environment["KOLAB_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = ProcessInfo.processInfo.environment["KOLAB_PORT"].flatMap(Int.init) ?? 8080
+    @Option(help: "bcrypt cost for new passwords (10 to 16).")
+    var bcryptCost: Int = ProcessInfo.processInfo.environment["KOLAB_BCRYPT_COST"].flatMap(Int.init) ?? 12
+    @Option(help: "Largest request body in bytes.")
+    var bodyLimit: Int = ProcessInfo.processInfo.environment["KOLAB_BODY_LIMIT"].flatMap(Int.init) ?? 1 << 20
+    @Option(help: "Database connections per instance.")
+    var poolSize: Int = ProcessInfo.processInfo.environment["KOLAB_POOL_SIZE"].flatMap(Int.init) ?? 20
+    @Flag(help: "Development mode (allows webhooks to private addresses).")
+    var development = ProcessInfo.processInfo.environment["KOLAB_DEVELOPMENT"] == "1"
+
+    func validate() throws {
+        guard (10...16).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be between 10 and 16.") }
+        guard bodyLimit >= 1024 else { throw ValidationError("--body-limit must be at least 1024 bytes.") }
+        guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1.") }
+    }
+
+    func run() async throws {
+        try await explainingDatabaseErrors { try await serve() }
+    }
+
+    func serve() async throws {
+        let logger = common.logger()
+        let home = Configuration.locateHome()
+        var cluster: EmbeddedPostgres?
+        let url: DatabaseURL
+        var seedIfEmpty = false
+        if let explicit = try common.explicitDatabase() {
+            url = explicit
+        } else {
+            let (privateCluster, privateURL, started) = try await PrivateCluster.start(home: home, logger: logger)
+            if started { cluster = privateCluster }
+            url = privateURL
+            seedIfEmpty = true
+        }
+        defer {
+            if let cluster {
+                do { try cluster.stop() } catch { logger.error("Could not stop the private PostgreSQL: \(error)") }
+            }
+        }
+
+        var configuration = Configuration(databaseURL: url, home: home)
+        configuration.hostname = hostname
+        configuration.port = port
+        configuration.bcryptCost = UInt8(bcryptCost)
+        configuration.bodyLimitBytes = bodyLimit
+        configuration.databasePoolSize = poolSize
+        configuration.logLevel = logger.logLevel
+        configuration.development = development
+
+        let applied = try await migrate(url, home: home, logger: logger)
+        if !applied.isEmpty { logger.info("Migrations applied", metadata: ["versions": "\(applied)"]) }
+        if seedIfEmpty {
+            try await seedDemoData(configuration, logger: logger, onlyIfEmpty: true)
+        }
+        say(
+            """
+
+            Kolab is listening on http://\(hostname):\(port)   (API under /v1, document at /v1/openapi.json)
+            Database: \(url)\(cluster != nil || seedIfEmpty ? "  (private cluster under .kolab/)" : "")
+            Demo accounts (password \(DemoData.password)): \(DemoData.accounts.joined(separator: ", "))
+            Stop with Ctrl-C.
+
+            """)
+        let app = try buildApplication(configuration, logger: logger)
+        try await app.runService()
+    }
+}
+
+enum DemoData {
+    static let password = "kolab-demo-2026"
+    static let accounts = [
+        "admin@kolab.id", "officer.sari@kolab.id", "officer.budi@kolab.id", "finance@kolab.id",
+        "brand@susubunda.id", "brand@batikkecil.id", "kol: ayu.lestari@example.id (and 11 more)",
+    ]
+}
+
+func seedDemoData(_ configuration: Configuration, logger: Logger, onlyIfEmpty: Bool) async throws {
+    let fixtures = try Seeder.load(from: configuration.fixturesFolder)
+    try await Database.withTemporary(configuration.databaseURL, logger: logger) { database in
+        let seeder = Seeder(services: Services(configuration: configuration, database: database, logger: logger))
+        if onlyIfEmpty, try await !seeder.databaseIsEmpty() { return }
+        say("Loading demo data from \(configuration.fixturesFolder.path)")
+        let summary = try await seeder.seed(fixtures) { say("  \($0)") }
+        say("Demo data: \(summary.created) created, \(summary.existing) already there.")
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the migrations of sql/ that the database lacks.")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let logger = common.logger()
+        let home = Configuration.locateHome()
+        try await withDatabase(common, home: home, logger: logger) { url in
+            let applied = try await migrate(url, home: home, logger: logger)
+            say(applied.isEmpty ? "The database is up to date." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")).")
+        }
+    }
+}
+
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load the demo data of fixtures/ (safe to run twice).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Folder holding the fixtures.") var path: String?
+
+    func run() async throws {
+        let logger = common.logger()
+        let home = Configuration.locateHome()
+        try await withDatabase(common, home: home, logger: logger) { url in
+            _ = try await migrate(url, home: home, logger: logger)
+            var configuration = Configuration(databaseURL: url, home: home)
+            if let path { configuration.home = URL(fileURLWithPath: path).deletingLastPathComponent() }
+            try await seedDemoData(configuration, logger: logger, onlyIfEmpty: false)
+        }
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user (the first admin, say).")
+        @OptionGroup var common: CommonOptions
+        @Option var email: String
+        @Option(help: "At least 10 characters.") var password: String
+        @Option(help: "admin, officer, brand or finance.") var role: String
+        @Option(help: "The brand of a brand user.") var brandId: String?
+        @Option(help: "Name shown in the API (default: the e-mail).") var displayName: String?
+
+        func run() async throws {
+            let logger = common.logger()
+            let home = Configuration.locateHome()
+            guard let role = Role(rawValue: role), role != .kol else {
+                throw ValidationError("--role must be admin, officer, brand or finance (KOLs sign up at POST /v1/kols).")
+            }
+            var v = Validator()
+            let email = v.email(email)
+            PasswordPolicy.check(password, into: &v)
+            let brandID = brandId.flatMap(UUID.init(uuidString:))
+            if brandId != nil && brandID == nil { v.add("brand_id", "must be a UUID") }
+            AccountRules.checkBrand(role: role, brandID: brandID, into: &v)
+            guard v.errors.isEmpty, let email else {
+                throw ValidationError(v.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+            }
+            try await withDatabase(common, home: home, logger: logger) { url in
+                _ = try await migrate(url, home: home, logger: logger)
+                let configuration = Configuration(databaseURL: url, home: home)
+                let user = try await Database.withTemporary(url, logger: logger) { database in
+                    let services = Services(configuration: configuration, database: database, logger: logger)
+                    let hash = try await services.passwords.hash(password)
+                    return try await database.withTransaction {
+                        try await services.accounts.createUser(
+                            email: email, passwordHash: hash, role: role, brandID: brandID,
+                            displayName: displayName ?? email.value, on: $0)
+                    }
+                }
+                say("Created \(user.role.rawValue) \(user.email) with id \(user.id).")
+            }
+        }
+    }
+}
+
+/// Runs `body` against the configured database, or the private cluster (started for the command and stopped after).
+func withDatabase(_ common: CommonOptions, home: URL, logger: Logger, _ body: (DatabaseURL) async throws -> Void) async throws {
+    try await explainingDatabaseErrors { try await withDatabaseUnexplained(common, home: home, logger: logger, body) }
+}
+
+func withDatabaseUnexplained(
+    _ common: CommonOptions, home: URL, logger: Logger, _ body: (DatabaseURL) async throws -> Void
+) async throws {
+    if let url = try common.explicitDatabase() {
+        try await body(url)
+        return
+    }
+    let (cluster, url, started) = try await PrivateCluster.start(home: home, logger: logger)
+    do {
+        try await body(url)
+    } catch {
+        if started { try? cluster.stop() }
+        throw error
+    }
+    if started { try cluster.stop() }
+}
+
+/// Writes a line to standard output at once (print buffers when the output is a file or a pipe,
+/// and progress should show as it happens).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
