@@ -104,31 +104,43 @@ public struct EmbeddedPostgres: Sendable {
 
     @discardableResult
     private func run(_ arguments: [String], asPostgres: Bool) throws -> String {
-        let process = Process()
-        if asPostgres {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: arguments[0])
-            process.arguments = Array(arguments.dropFirst())
-        }
-        // Output goes to a file, not a pipe: the postmaster that `pg_ctl start` leaves running would
-        // inherit the pipe and we would wait for an end of file that never comes.
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("kolab-pg-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        let handle = try FileHandle(forWritingTo: outputFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? handle.close()
-        let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw EmbeddedPostgresError.commandFailed(
-                command: arguments.joined(separator: " "), status: process.terminationStatus, output: output)
+        let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments : arguments
+        let (status, output) = try Subprocess.run(argv)
+        guard status == 0 else {
+            throw EmbeddedPostgresError.commandFailed(command: arguments.joined(separator: " "), status: status, output: output)
         }
         return output
+    }
+}
+
+/// Runs a program to completion with posix_spawn and waitpid. Foundation's `Process` can miss the
+/// exit of a child in some hosts (test runners), and then `waitUntilExit` never returns.
+enum Subprocess {
+    static func run(_ argv: [String]) throws -> (status: Int32, output: String) {
+        // Output goes to a file, not a pipe: the postmaster that `pg_ctl start` leaves running would
+        // inherit a pipe and the reader would wait for an end of file that never comes.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("kolab-cmd-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+        guard spawned == 0 else {
+            throw EmbeddedPostgresError.commandFailed(command: argv.joined(separator: " "), status: spawned, output: String(cString: strerror(spawned)))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
     }
 }

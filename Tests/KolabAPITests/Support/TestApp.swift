@@ -1,0 +1,118 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KolabAPI
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+import PostgresNIO
+import Testing
+
+/// A dictionary as JSON text, for request bodies.
+func json(_ object: [String: Any]) -> String {
+    String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+}
+
+/// A JSON answer as the client sees it.
+struct APIResponse: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: ByteBuffer
+
+    var text: String { String(buffer: body) }
+
+    /// The body as a JSON object (empty when it is not one).
+    var json: [String: any Sendable] {
+        (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: any Sendable] ?? [:]
+    }
+
+    var data: [[String: any Sendable]] { json["data"] as? [[String: any Sendable]] ?? [] }
+
+    subscript(key: String) -> String? { json[key] as? String }
+
+    /// The field names of a problem document's `errors`.
+    var errorFields: [String] {
+        (json["errors"] as? [[String: any Sendable]] ?? []).compactMap { $0["field"] as? String }
+    }
+
+    var isProblem: Bool { headers[.contentType] == "application/problem+json" }
+}
+
+/// A test's own database and service, driven through the real HTTP stack.
+struct TestApp: Sendable {
+    let client: any TestClientProtocol
+    let databaseURL: DatabaseURL
+
+    /// Runs `test` against a fresh database and a running application (pool and router together).
+    static func run(
+        configure: @Sendable (inout Configuration) -> Void = { _ in },
+        _ test: @Sendable (TestApp) async throws -> Void
+    ) async throws {
+        let url = try await TestDatabase.shared.makeDatabase()
+        var configuration = Configuration(databaseURL: url, home: repositoryRoot)
+        configuration.bcryptCost = 4  // tests only: real deployments refuse below 10
+        configuration.databasePoolSize = 6
+        configuration.logLevel = testLogger.logLevel
+        configure(&configuration)
+        let app = try buildApplication(configuration, logger: testLogger)
+        try await app.test(.router) { client in
+            try await test(TestApp(client: client, databaseURL: url))
+        }
+        try await TestDatabase.shared.dropDatabase(url)
+    }
+
+    /// Sends a request; `body` is the raw text sent (build JSON with `json(_:)`, or send broken JSON as is).
+    @discardableResult
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, body: String? = nil,
+        headers: HTTPFields = [:]
+    ) async throws -> APIResponse {
+        var headers = headers
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let buffer = body.map { ByteBuffer(string: $0) }
+        if buffer != nil && headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: buffer)
+        return APIResponse(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    func get(_ path: String, token: String? = nil) async throws -> APIResponse {
+        try await request(.get, path, token: token)
+    }
+
+    func post(_ path: String, token: String? = nil, _ body: [String: Any]? = nil, headers: HTTPFields = [:]) async throws -> APIResponse {
+        try await request(.post, path, token: token, body: body.map(json), headers: headers)
+    }
+
+    func post(_ path: String, token: String? = nil, raw: String, headers: HTTPFields = [:]) async throws -> APIResponse {
+        try await request(.post, path, token: token, body: raw, headers: headers)
+    }
+
+    func patch(_ path: String, token: String? = nil, _ body: [String: Any], ifMatch: String? = nil) async throws -> APIResponse {
+        try await request(.patch, path, token: token, body: json(body), headers: ifMatch.map { [.ifMatch: $0] } ?? [:])
+    }
+
+    /// Runs SQL against the test's database directly: to check what was stored, never to set up state
+    /// the API could set up.
+    /// Runs one statement directly (to age a token, say: something time does, not the API).
+    func execute(_ query: PostgresQuery) async throws {
+        try await sql { db in
+            try await db.withConnection { _ = try await $0.query(query, logger: testLogger) }
+        }
+    }
+
+    /// A single integer the database answers (`SELECT count(*)::int ...`).
+    func count(_ query: PostgresQuery) async throws -> Int {
+        try await sql { db in
+            try await db.withConnection { connection in
+                for try await value in try await connection.query(query, logger: testLogger).decode(Int.self) { return value }
+                return 0
+            }
+        }
+    }
+
+    func sql<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+        try await Database.withTemporary(databaseURL, maximumConnections: 1, logger: testLogger, body)
+    }
+}
