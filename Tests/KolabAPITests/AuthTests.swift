@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
+import KolabAPI
 import KolabDomain
 import KolabStore
+import NIOCore
 import PostgresNIO
 import Testing
 

@@ -116,3 +116,10 @@ struct TestApp: Sendable {
         try await Database.withTemporary(databaseURL, maximumConnections: 1, logger: testLogger, body)
     }
 }
+
+/// A pool that is never started: enough to build the router and list its routes.
+enum PostgresClientFactory {
+    static func unstarted(_ url: DatabaseURL) -> PostgresClient {
+        PostgresClient(configuration: url.clientConfiguration(maximumConnections: 1), backgroundLogger: testLogger)
+    }
+}
