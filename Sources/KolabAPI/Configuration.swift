@@ -23,13 +23,16 @@ public struct Configuration: Sendable {
     /// The folder holding `sql/`, `fixtures/` and `openapi.json`.
     public var home: URL
 
+    /// Demo data for `kolab seed` and the first `serve` on an empty private cluster.
+    public var fixturesFolder: URL
+
     public init(databaseURL: DatabaseURL, home: URL) {
         self.databaseURL = databaseURL
         self.home = home
+        self.fixturesFolder = home.appendingPathComponent("fixtures")
     }
 
     public var migrationsFolder: URL { home.appendingPathComponent("sql") }
-    public var fixturesFolder: URL { home.appendingPathComponent("fixtures") }
     public var openAPIFile: URL { home.appendingPathComponent("openapi.json") }
 
     /// Finds the project folder: `KOLAB_HOME`, else the working folder or one of its parents that holds

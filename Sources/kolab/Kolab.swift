@@ -193,7 +193,7 @@ struct Seed: AsyncParsableCommand {
         try await withDatabase(common, home: home, logger: logger) { url in
             _ = try await migrate(url, home: home, logger: logger)
             var configuration = Configuration(databaseURL: url, home: home)
-            if let path { configuration.home = URL(fileURLWithPath: path).deletingLastPathComponent() }
+            if let path { configuration.fixturesFolder = URL(fileURLWithPath: path) }
             try await seedDemoData(configuration, logger: logger, onlyIfEmpty: false)
         }
     }

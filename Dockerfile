@@ -1,0 +1,22 @@
+# Build stage: a release build of the kolab executable.
+FROM swift:6.3-bookworm AS build
+WORKDIR /src
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product kolab && cp "$(swift build -c release --show-bin-path)/kolab" /kolab
+
+# Runtime stage: the binary plus the files it reads (migrations, fixtures, the API document).
+FROM swift:6.3-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --create-home kolab
+WORKDIR /app
+COPY --from=build /kolab /usr/local/bin/kolab
+COPY sql ./sql
+COPY fixtures ./fixtures
+COPY openapi.json ./openapi.json
+ENV KOLAB_HOME=/app
+USER kolab
+EXPOSE 8080
+CMD ["kolab", "serve", "--hostname", "0.0.0.0", "--port", "8080"]
