@@ -50,6 +50,10 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     UserController(services: services).register(table)
     BrandController(services: services).register(table)
     KolController(services: services).register(table)
+    CampaignController(services: services).register(table)
+    BriefController(services: services).register(table)
+    RegistrationController(services: services).register(table)
+    WorklistController(services: services).register(table)
     return BuiltRoutes(router: router, routes: table.entries)
 }
 

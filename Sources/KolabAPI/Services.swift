@@ -17,6 +17,11 @@ public struct Services: Sendable {
     public let kols: KolStore
     public let auth: AuthStore
     public let idempotency: IdempotencyStore
+    public let campaigns: CampaignStore
+    public let briefs: BriefStore
+    public let registrations: RegistrationStore
+    public let events: EventStore
+    public let worklist: WorklistStore
     public let passwords: PasswordHasher
     let cursors: CursorCodec
 
@@ -27,6 +32,11 @@ public struct Services: Sendable {
         self.kols = KolStore(logger: logger)
         self.auth = AuthStore(logger: logger)
         self.idempotency = IdempotencyStore(logger: logger)
+        self.campaigns = CampaignStore(logger: logger)
+        self.briefs = BriefStore(logger: logger)
+        self.registrations = RegistrationStore(logger: logger)
+        self.events = EventStore(logger: logger)
+        self.worklist = WorklistStore(logger: logger)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.cursors = CursorCodec(auth: auth, database: database)
     }

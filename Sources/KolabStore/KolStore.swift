@@ -152,6 +152,16 @@ public struct KolStore: Sendable {
         return true
     }
 
+    /// Whether the KOL registered for any campaign of the brand (then the brand sees the profile).
+    public func isRegistered(kolID: UUID, withBrand brandID: UUID, on connection: PostgresConnection) async throws -> Bool {
+        !(try await connection.query(
+            """
+            SELECT 1 FROM registrations r JOIN campaigns c ON c.id = r.campaign_id
+            WHERE r.kol_id = \(kolID) AND c.brand_id = \(brandID) LIMIT 1
+            """, logger: logger
+        ).collect()).isEmpty
+    }
+
     /// Searches profiles for selection; every filter is optional and uses an index.
     public func search(
         _ search: KolSearch, after position: PagePosition?, limit: Int, on connection: PostgresConnection

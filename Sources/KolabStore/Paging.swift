@@ -1,8 +1,9 @@
 import Foundation
 import PostgresNIO
 
-/// A row's place in a keyset-ordered list: `(created_at, id)`, with the time in whole microseconds
-/// as PostgreSQL stores it, so that a position read back compares exactly.
+/// A row's place in a keyset-ordered list: `(created_at, id)` with the time in whole microseconds as
+/// PostgreSQL stores it (so a position read back compares exactly), or a sequence number (`events.seq`)
+/// in `micros` for lists ordered by one.
 public struct PagePosition: Sendable, Hashable, Codable {
     public var micros: Int64
     public var id: UUID
@@ -47,5 +48,14 @@ enum Keyset {
         query.sql += " AND (\(createdAt), \(id)) > (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
         query.binds.append(position.micros)
         query.binds.append(position.id)
+    }
+}
+
+extension PostgresQuery {
+    /// Binds `value` as the next parameter and returns its placeholder (`$3`), for queries assembled
+    /// from optional parts.
+    mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value?) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
     }
 }

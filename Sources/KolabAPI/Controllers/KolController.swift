@@ -88,14 +88,16 @@ struct KolController {
         return try Response.json(try await services.listResponse(page, list) { KolResponse($0, for: actor) })
     }
 
-    /// Staff and finance see every profile; a KOL its own. Brands see KOLs of their campaigns once
-    /// registrations exist; until then none.
+    /// Staff and finance see every profile; a KOL its own; a brand those registered to its campaigns.
     private func visibleKol(_ id: UUID, actor: Actor, context: KolabRequestContext) async throws -> KolRecord {
         let visible: Bool =
             switch actor.role {
             case .admin, .officer, .finance: true
             case .kol: actor.userID == id
-            case .brand: false
+            case .brand:
+                try await services.read(context) { connection in
+                    try await services.kols.isRegistered(kolID: id, withBrand: actor.brandID ?? UUID(), on: connection)
+                }
             }
         guard visible, let kol = try await services.read(context, { try await services.kols.kol(id: id, on: $0) }) else {
             throw KolabError.notFound("KOL")

@@ -1,0 +1,210 @@
+import Foundation
+import KolabDomain
+import KolabStore
+
+/// Encodes an optional as an explicit `null` (clients see every field, set or not).
+struct NullEncoded<Value: Encodable & Sendable>: Encodable, Sendable {
+    var value: Value?
+    init(_ value: Value?) { self.value = value }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+struct CampaignResponse: Encodable, Sendable {
+    struct TermsBody: Encodable, Sendable {
+        var feeIdr: Int64
+        var bonus: NullEncoded<Bonus>
+        var withholdingBp: Int
+    }
+
+    var id: UUID
+    var brandId: UUID
+    var officerId: NullEncoded<UUID>
+    var title: String
+    var description: String
+    var status: CampaignStatus
+    var platforms: [Platform]
+    var kolSlots: Int
+    var acceptedCount: Int
+    var eligibility: Eligibility
+    var registrationClosesAt: NullEncoded<Date>
+    var brandReviewRequired: Bool
+    var maxRevisionRounds: Int
+    var insightsAfterDays: Int
+    var terms: TermsBody
+    var publishedBriefVersion: NullEncoded<Int>
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ c: CampaignRecord) {
+        id = c.id
+        brandId = c.brandID
+        officerId = NullEncoded(c.officerID)
+        title = c.title
+        description = c.description
+        status = c.status
+        platforms = c.platforms
+        kolSlots = c.kolSlots
+        acceptedCount = c.acceptedCount
+        eligibility = c.eligibility
+        registrationClosesAt = NullEncoded(c.registrationClosesAt)
+        brandReviewRequired = c.brandReviewRequired
+        maxRevisionRounds = c.maxRevisionRounds
+        insightsAfterDays = c.insightsAfterDays
+        terms = TermsBody(feeIdr: c.terms.feeIdr, bonus: NullEncoded(c.terms.bonus), withholdingBp: c.terms.withholdingBp)
+        publishedBriefVersion = NullEncoded(c.publishedBriefVersion)
+        createdAt = c.createdAt
+        updatedAt = c.updatedAt
+    }
+}
+
+struct BriefResponse: Encodable, Sendable {
+    var campaignId: UUID
+    var version: Int
+    var status: BriefStatus
+    var keyMessages: [String]
+    var dos: [String]
+    var donts: [String]
+    var hashtags: [String]
+    var mentions: [String]
+    var references: [String]
+    var deliverables: [BriefDeliverable]
+    var createdAt: Date
+    var publishedAt: NullEncoded<Date>
+
+    init(_ b: BriefRecord) {
+        campaignId = b.campaignID
+        version = b.version
+        status = b.status
+        keyMessages = b.content.keyMessages
+        dos = b.content.dos
+        donts = b.content.donts
+        hashtags = b.content.hashtags
+        mentions = b.content.mentions
+        references = b.content.references
+        deliverables = b.content.deliverables
+        createdAt = b.createdAt
+        publishedAt = NullEncoded(b.publishedAt)
+    }
+
+    /// Published versions never change; the status is the only thing that moves.
+    static func etag(_ b: BriefRecord) -> String { "\"b\(b.version)-\(b.status.rawValue)\"" }
+}
+
+struct RegistrationResponse: Encodable, Sendable {
+    var id: UUID
+    var campaignId: UUID
+    var kolId: UUID
+    var status: RegistrationStatus
+    var pitch: String
+    var briefVersionAcknowledged: NullEncoded<Int>
+    /// True when an accepted KOL has not yet acknowledged the published brief version.
+    var briefAcknowledgementRequired: Bool
+    var decidedAt: NullEncoded<Date>
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ r: RegistrationRecord) {
+        id = r.id
+        campaignId = r.campaignID
+        kolId = r.kolID
+        status = r.status
+        pitch = r.pitch
+        briefVersionAcknowledged = NullEncoded(r.briefVersionAcknowledged)
+        briefAcknowledgementRequired =
+            r.status == .accepted && r.publishedBriefVersion != nil && r.briefVersionAcknowledged != r.publishedBriefVersion
+        decidedAt = NullEncoded(r.decidedAt)
+        createdAt = r.createdAt
+        updatedAt = r.updatedAt
+    }
+}
+
+struct DeliverableResponse: Encodable, Sendable {
+    var id: UUID
+    var registrationId: UUID
+    var campaignId: UUID
+    var kolId: UUID
+    var key: String
+    var unit: Int
+    var briefVersion: Int
+    var platform: Platform
+    var format: DeliverableFormat
+    var status: DeliverableStatus
+    var currentDraftVersion: Int
+    var revisionRoundsUsed: Int
+    var extraRounds: Int
+    var draftDueAt: Date
+    var postDueAt: Date
+    var postUrl: NullEncoded<String>
+    var postedAt: NullEncoded<Date>
+    var insightsDueAt: NullEncoded<Date>
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ d: DeliverableRecord) {
+        id = d.id
+        registrationId = d.registrationID
+        campaignId = d.campaignID
+        kolId = d.kolID
+        key = d.key
+        unit = d.unit
+        briefVersion = d.briefVersion
+        platform = d.platform
+        format = d.format
+        status = d.status
+        currentDraftVersion = d.currentDraftVersion
+        revisionRoundsUsed = d.revisionRoundsUsed
+        extraRounds = d.extraRounds
+        draftDueAt = d.draftDueAt
+        postDueAt = d.postDueAt
+        postUrl = NullEncoded(d.postURL)
+        postedAt = NullEncoded(d.postedAt)
+        insightsDueAt = NullEncoded(d.insightsDueAt)
+        createdAt = d.createdAt
+        updatedAt = d.updatedAt
+    }
+}
+
+struct EventResponse: Encodable, Sendable {
+    var id: UUID
+    var at: Date
+    var actorId: NullEncoded<UUID>
+    var actorRole: NullEncoded<String>
+    var entityType: String
+    var entityId: UUID
+    var from: NullEncoded<String>
+    var to: NullEncoded<String>
+    var data: [String: String]
+
+    init(_ e: EventRecord) {
+        id = e.id
+        at = e.at
+        actorId = NullEncoded(e.actorID)
+        actorRole = NullEncoded(e.actorRole)
+        entityType = e.entityType
+        entityId = e.entityID
+        from = NullEncoded(e.from)
+        to = NullEncoded(e.to)
+        data = (try? JSONDecoder().decode([String: String].self, from: Data(e.dataJSON.utf8))) ?? [:]
+    }
+}
+
+struct WorklistItemResponse: Encodable, Sendable {
+    var kind: String
+    var campaignId: UUID
+    var entityType: String
+    var entityId: UUID
+    var since: Date
+    var dueAt: NullEncoded<Date>
+
+    init(_ item: WorklistItem) {
+        kind = item.kind
+        campaignId = item.campaignID
+        entityType = item.entityType
+        entityId = item.entityID
+        since = item.since
+        dueAt = NullEncoded(item.dueAt)
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KolabDomain
+import KolabStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Campaigns: creation, visibility, guarded edits, and the lifecycle actions.
+struct CampaignController {
+    let services: Services
+
+    struct TermsBody: Decodable {
+        var feeIdr: Int64
+        var bonus: Bonus?
+        var withholdingBp: Int?
+
+        var terms: Terms { Terms(feeIdr: feeIdr, bonus: bonus, withholdingBp: withholdingBp ?? Terms.defaultWithholdingBp) }
+    }
+
+    /// What a client may set when creating a campaign. `status` and `accepted_count` are not here.
+    struct CreateCampaign: Decodable {
+        var brandId: UUID?
+        var officerId: UUID?
+        var title: String
+        var description: String?
+        var platforms: [Platform]
+        var kolSlots: Int
+        var eligibility: Eligibility?
+        var registrationClosesAt: Date?
+        var brandReviewRequired: Bool?
+        var maxRevisionRounds: Int?
+        var insightsAfterDays: Int?
+        var terms: TermsBody
+    }
+
+    /// Every field optional: sent fields change, absent ones stay. `terms` replaces the terms whole.
+    struct UpdateCampaign: Decodable {
+        var officerId: UUID?
+        var title: String?
+        var description: String?
+        var platforms: [Platform]?
+        var kolSlots: Int?
+        var eligibility: Eligibility?
+        var registrationClosesAt: Date?
+        var brandReviewRequired: Bool?
+        var maxRevisionRounds: Int?
+        var insightsAfterDays: Int?
+        var terms: TermsBody?
+    }
+
+    func register(_ routes: RouteTable) {
+        routes.on(.post, "/v1/campaigns", create)
+        routes.on(.get, "/v1/campaigns", list)
+        routes.on(.get, "/v1/campaigns/{id}", show)
+        routes.on(.patch, "/v1/campaigns/{id}", update)
+        for action in CampaignAction.allCases {
+            routes.on(.post, "/v1/campaigns/{id}/\(action.rawValue)") { request, context in
+                try await perform(action, request: request, context: context)
+            }
+        }
+        routes.on(.get, "/v1/campaigns/{id}/events", timeline)
+    }
+
+    /// Loads a campaign the caller may see, or answers the same 404 as for one that does not exist.
+    static func visibleCampaign(
+        _ id: UUID, actor: Actor, lock: Bool = false, services: Services, on connection: PostgresConnection
+    ) async throws -> CampaignRecord {
+        guard
+            let campaign = try await services.campaigns.campaign(
+                id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
+            CampaignAccess.maySee(
+                actor, brandID: campaign.brandID, officerID: campaign.officerID, status: campaign.status,
+                callerRegistered: campaign.callerRegistered)
+        else { throw KolabError.notFound("campaign") }
+        return campaign
+    }
+
+    @Sendable func create(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireRole(.admin, .officer, .brand, action: "create campaigns")
+        let body = try await request.decodeBody(CreateCampaign.self, context: context)
+        var v = Validator()
+        let title = v.text(body.title, "title")
+        let description = (body.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        v.check(description.count <= 10_000, "description", "must be at most 10000 characters")
+        CampaignRules.checkPlatforms(body.platforms, into: &v)
+        CampaignRules.checkSlots(body.kolSlots, into: &v)
+        let eligibility = CampaignRules.normalizeEligibility(body.eligibility ?? Eligibility(), into: &v)
+        let rounds = body.maxRevisionRounds ?? 2
+        CampaignRules.checkRevisionRounds(rounds, into: &v)
+        let insightsDays = body.insightsAfterDays ?? 7
+        CampaignRules.checkInsightsAfterDays(insightsDays, into: &v)
+        let terms = body.terms.terms
+        CampaignRules.checkTerms(terms, into: &v)
+        var brandID = body.brandId
+        var officerID = body.officerId
+        switch actor.role {
+        case .brand:
+            // A brand drafts campaigns for itself only, and staff assign the officer.
+            v.check(body.brandId == nil || body.brandId == actor.brandID, "brand_id", "must be your own brand")
+            v.check(body.officerId == nil, "officer_id", "is assigned by Kolab staff")
+            brandID = actor.brandID
+        case .officer:
+            v.check(brandID != nil, "brand_id", "is required")
+            officerID = officerID ?? actor.userID
+        default:
+            v.check(brandID != nil, "brand_id", "is required")
+        }
+        try v.validate()
+        guard let brandID else { throw KolabError.invalid(v.errors) }
+        let new = NewCampaign(
+            brandID: brandID, officerID: officerID, title: title, description: description, platforms: body.platforms,
+            kolSlots: body.kolSlots, eligibility: eligibility, registrationClosesAt: body.registrationClosesAt,
+            brandReviewRequired: body.brandReviewRequired ?? true, maxRevisionRounds: rounds, insightsAfterDays: insightsDays,
+            terms: terms)
+        let campaign = try await services.write(context) { connection in
+            guard try await services.accounts.brand(id: brandID, on: connection) != nil else {
+                throw KolabError.invalid(field: "brand_id", "names no brand")
+            }
+            if let officerID, try await !services.campaigns.isOfficer(officerID, on: connection) {
+                throw KolabError.invalid(field: "officer_id", "must name a user with the officer role")
+            }
+            let campaign = try await services.campaigns.create(new, createdBy: actor.userID, on: connection)
+            try await services.events.record(
+                by: actor, campaignID: campaign.id, entity: .campaign, entityID: campaign.id, from: nil, to: campaign.status.rawValue,
+                on: connection)
+            return campaign
+        }
+        return try Response.created(
+            CampaignResponse(campaign), location: "/v1/campaigns/\(campaign.id)", etag: ETag.value(version: campaign.version))
+    }
+
+    /// Campaigns the caller sees, filtered by `status` and `brand_id`.
+    @Sendable func list(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        var filter = CampaignFilter()
+        if let raw = request.uri.queryParameters.get("status") {
+            guard let status = CampaignStatus(rawValue: raw) else {
+                throw KolabError.invalid(
+                    field: "status", "must be one of \(CampaignStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.status = status
+        }
+        filter.brandID = try request.queryUUID("brand_id")
+        let list = try await services.listRequest(request, scope: "campaigns")
+        let page = try await services.read(context) {
+            try await services.campaigns.list(visibleTo: actor, filter, after: list.after, limit: list.limit, on: $0)
+        }
+        return try Response.json(try await services.listResponse(page, list, CampaignResponse.init))
+    }
+
+    @Sendable func show(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.parameters.id(of: "campaign")
+        let campaign = try await services.read(context) {
+            try await Self.visibleCampaign(id, actor: actor, services: services, on: $0)
+        }
+        return try Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
+    }
+
+    @Sendable func update(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.parameters.id(of: "campaign")
+        let body = try await request.decodeBody(UpdateCampaign.self, context: context)
+        var v = Validator()
+        var changes = CampaignStore.Changes()
+        changes.title = body.title.map { v.text($0, "title") }
+        if let description = body.description {
+            v.check(description.count <= 10_000, "description", "must be at most 10000 characters")
+            changes.description = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let platforms = body.platforms {
+            CampaignRules.checkPlatforms(platforms, into: &v)
+            changes.platforms = platforms
+        }
+        if let slots = body.kolSlots {
+            CampaignRules.checkSlots(slots, into: &v)
+            changes.kolSlots = slots
+        }
+        changes.eligibility = body.eligibility.map { CampaignRules.normalizeEligibility($0, into: &v) }
+        changes.registrationClosesAt = body.registrationClosesAt
+        changes.brandReviewRequired = body.brandReviewRequired
+        if let rounds = body.maxRevisionRounds {
+            CampaignRules.checkRevisionRounds(rounds, into: &v)
+            changes.maxRevisionRounds = rounds
+        }
+        if let days = body.insightsAfterDays {
+            CampaignRules.checkInsightsAfterDays(days, into: &v)
+            changes.insightsAfterDays = days
+        }
+        if let terms = body.terms?.terms {
+            CampaignRules.checkTerms(terms, into: &v)
+            changes.terms = terms
+        }
+        changes.officerID = body.officerId
+        if actor.role == .brand { v.check(body.officerId == nil, "officer_id", "is assigned by Kolab staff") }
+        try v.validate()
+
+        let updated = try await services.write(context) { connection in
+            let campaign = try await Self.visibleCampaign(id, actor: actor, lock: true, services: services, on: connection)
+            try CampaignAccess.mayEdit(actor, status: campaign.status)
+            try CampaignMachine.checkEditable(status: campaign.status, changesTermsOrRules: changes.changesTermsOrRules)
+            try ETag.requireMatch(request, current: campaign.version)
+            if let slots = changes.kolSlots, slots < campaign.acceptedCount {
+                throw KolabError.invalid(field: "kol_slots", "must be at least the \(campaign.acceptedCount) KOLs already accepted")
+            }
+            if let officerID = changes.officerID, try await !services.campaigns.isOfficer(officerID, on: connection) {
+                throw KolabError.invalid(field: "officer_id", "must name a user with the officer role")
+            }
+            guard try await services.campaigns.update(id: id, version: campaign.version, changes, on: connection),
+                let updated = try await services.campaigns.campaign(id: id, on: connection)
+            else { throw KolabError(.preconditionFailed, "The campaign changed while you were editing it; read it again.") }
+            return updated
+        }
+        return try Response.json(CampaignResponse(updated), etag: ETag.value(version: updated.version))
+    }
+
+    /// publish, close-registration, complete, cancel: one row lock, the machine's decision, one guarded
+    /// update and its event, all in one transaction.
+    func perform(_ action: CampaignAction, request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.parameters.id(of: "campaign")
+        let campaign = try await services.write(context) { connection in
+            let campaign = try await Self.visibleCampaign(id, actor: actor, lock: true, services: services, on: connection)
+            let next = try CampaignMachine.transition(from: campaign.status, action, by: actor.role)
+            if action == .publish {
+                try CampaignMachine.checkPublishable(
+                    hasOfficer: campaign.officerID != nil, hasPublishedBrief: campaign.publishedBriefVersion != nil)
+            }
+            try await services.campaigns.setStatus(id: id, from: campaign.status, to: next, on: connection)
+            try await services.events.record(
+                by: actor, campaignID: id, entity: .campaign, entityID: id, from: campaign.status.rawValue, to: next.rawValue,
+                on: connection)
+            guard let updated = try await services.campaigns.campaign(id: id, on: connection) else { throw KolabError.notFound("campaign") }
+            return updated
+        }
+        return try Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
+    }
+
+    /// The campaign's timeline, oldest first, for whoever sees the campaign.
+    @Sendable func timeline(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.parameters.id(of: "campaign")
+        let list = try await services.listRequest(request, scope: "events:\(id)")
+        let page = try await services.read(context) { connection in
+            _ = try await Self.visibleCampaign(id, actor: actor, services: services, on: connection)
+            return try await services.events.timeline(
+                campaignID: id, onlyKol: actor.role == .kol ? actor.userID : nil, after: list.after, limit: list.limit, on: connection)
+        }
+        return try Response.json(try await services.listResponse(page, list, EventResponse.init))
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import KolabDomain
+import Logging
+import PostgresNIO
+
+public struct CampaignRecord: Sendable, Equatable {
+    public var id: UUID
+    public var brandID: UUID
+    public var officerID: UUID?
+    public var title: String
+    public var description: String
+    public var status: CampaignStatus
+    public var platforms: [Platform]
+    public var kolSlots: Int
+    public var acceptedCount: Int
+    public var eligibility: Eligibility
+    public var registrationClosesAt: Date?
+    public var brandReviewRequired: Bool
+    public var maxRevisionRounds: Int
+    public var insightsAfterDays: Int
+    public var terms: Terms
+    public var publishedBriefVersion: Int?
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var position: PagePosition
+    /// For a KOL caller: whether they registered for it (part of what they may see).
+    public var callerRegistered: Bool
+}
+
+/// The fields of a new campaign, validated.
+public struct NewCampaign: Sendable {
+    public var brandID: UUID
+    public var officerID: UUID?
+    public var title: String
+    public var description: String
+    public var platforms: [Platform]
+    public var kolSlots: Int
+    public var eligibility: Eligibility
+    public var registrationClosesAt: Date?
+    public var brandReviewRequired: Bool
+    public var maxRevisionRounds: Int
+    public var insightsAfterDays: Int
+    public var terms: Terms
+
+    public init(
+        brandID: UUID, officerID: UUID?, title: String, description: String, platforms: [Platform], kolSlots: Int,
+        eligibility: Eligibility, registrationClosesAt: Date?, brandReviewRequired: Bool, maxRevisionRounds: Int,
+        insightsAfterDays: Int, terms: Terms
+    ) {
+        self.brandID = brandID
+        self.officerID = officerID
+        self.title = title
+        self.description = description
+        self.platforms = platforms
+        self.kolSlots = kolSlots
+        self.eligibility = eligibility
+        self.registrationClosesAt = registrationClosesAt
+        self.brandReviewRequired = brandReviewRequired
+        self.maxRevisionRounds = maxRevisionRounds
+        self.insightsAfterDays = insightsAfterDays
+        self.terms = terms
+    }
+}
+
+/// Filters of the campaign list.
+public struct CampaignFilter: Sendable {
+    public var status: CampaignStatus?
+    public var brandID: UUID?
+
+    public init(status: CampaignStatus? = nil, brandID: UUID? = nil) {
+        self.status = status
+        self.brandID = brandID
+    }
+}
+
+/// Campaigns: creation, visibility-filtered reads, guarded edits and status transitions.
+public struct CampaignStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The columns `campaigns` decodes; `kol` is the placeholder of the caller's KOL id (or NULL).
+    static func columns(kol: String) -> String {
+        """
+        c.id, c.brand_id, c.officer_id, c.title, c.description, c.status, c.platforms, c.kol_slots, c.accepted_count,
+        c.min_followers, c.niches, c.regions, c.registration_closes_at, c.brand_review_required, c.max_revision_rounds,
+        c.insights_after_days, c.fee_idr, c.bonus_metric, c.bonus_rate_idr_per_1000, c.bonus_cap_idr, c.withholding_bp,
+        (SELECT b.version FROM brief_versions b WHERE b.campaign_id = c.id AND b.status = 'published'),
+        c.version, c.created_at, c.updated_at, \(Keyset.micros("c.created_at")),
+        EXISTS (SELECT 1 FROM registrations r WHERE r.campaign_id = c.id AND r.kol_id = \(kol)::uuid)
+        """
+    }
+
+    private func campaigns(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CampaignRecord] {
+        var result: [CampaignRecord] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            let a = try row.decode(
+                (UUID, UUID, UUID?, String, String, String, [String], Int, Int, Int64, [String], [String], Date?, Bool, Int, Int, Int64,
+                 String?, Int64?, Int64?, Int, Int?, Int, Date, Date, Int64, Bool).self)
+            guard let status = CampaignStatus(rawValue: a.5) else { throw KolabError(.internal, "unknown campaign status \(a.5)") }
+            var bonus: Bonus?
+            if let metric = a.17.flatMap(BonusMetric.init(rawValue:)), let rate = a.18, let cap = a.19 {
+                bonus = Bonus(metric: metric, rateIdrPer1000: rate, capIdr: cap)
+            }
+            result.append(
+                CampaignRecord(
+                    id: a.0, brandID: a.1, officerID: a.2, title: a.3, description: a.4, status: status,
+                    platforms: a.6.compactMap(Platform.init(rawValue:)), kolSlots: a.7, acceptedCount: a.8,
+                    eligibility: Eligibility(minFollowers: a.9, niches: a.10, regions: a.11), registrationClosesAt: a.12,
+                    brandReviewRequired: a.13, maxRevisionRounds: a.14, insightsAfterDays: a.15,
+                    terms: Terms(feeIdr: a.16, bonus: bonus, withholdingBp: a.20), publishedBriefVersion: a.21, version: a.22,
+                    createdAt: a.23, updatedAt: a.24, position: PagePosition(micros: a.25, id: a.0), callerRegistered: a.26))
+        }
+        return result
+    }
+
+    public func create(_ new: NewCampaign, createdBy: UUID, on connection: PostgresConnection) async throws -> CampaignRecord {
+        let bonus = new.terms.bonus
+        var query: PostgresQuery = """
+            INSERT INTO campaigns AS c (brand_id, officer_id, title, description, platforms, kol_slots, min_followers, niches, regions,
+                registration_closes_at, brand_review_required, max_revision_rounds, insights_after_days, fee_idr, bonus_metric,
+                bonus_rate_idr_per_1000, bonus_cap_idr, withholding_bp, created_by)
+            VALUES (\(new.brandID), \(new.officerID), \(new.title), \(new.description), \(new.platforms.map(\.rawValue)), \(new.kolSlots),
+                \(new.eligibility.minFollowers), \(new.eligibility.niches), \(new.eligibility.regions), \(new.registrationClosesAt),
+                \(new.brandReviewRequired), \(new.maxRevisionRounds), \(new.insightsAfterDays), \(new.terms.feeIdr),
+                \(bonus?.metric.rawValue), \(bonus?.rateIdrPer1000), \(bonus?.capIdr), \(new.terms.withholdingBp), \(createdBy))
+            RETURNING
+            """
+        let kol = query.bind(UUID?.none)
+        query.sql += " " + Self.columns(kol: kol)
+        return try await campaigns(query, on: connection)[0]
+    }
+
+    /// One campaign; `lock` takes its row lock for the rest of the transaction (transitions, slot changes).
+    public func campaign(id: UUID, kol: UUID? = nil, lock: Bool = false, on connection: PostgresConnection) async throws -> CampaignRecord? {
+        var query = PostgresQuery(unsafeSQL: "")
+        let kolParam = query.bind(kol)
+        let idParam = query.bind(id)
+        query.sql = "SELECT \(Self.columns(kol: kolParam)) FROM campaigns c WHERE c.id = \(idParam)"
+        if lock { query.sql += " FOR UPDATE OF c" }
+        return try await campaigns(query, on: connection).first
+    }
+
+    /// The campaigns `actor` may see (the SQL twin of `CampaignAccess.maySee`), filtered and paged.
+    public func list(
+        visibleTo actor: Actor, _ filter: CampaignFilter, after position: PagePosition?, limit: Int, on connection: PostgresConnection
+    ) async throws -> Page<CampaignRecord> {
+        let kol = actor.role == .kol ? actor.userID : nil
+        var query = PostgresQuery(unsafeSQL: "")
+        let kolParam = query.bind(kol)
+        query.sql = "SELECT \(Self.columns(kol: kolParam)) FROM campaigns c WHERE true"
+        if let status = filter.status {
+            let p = query.bind(status.rawValue)
+            query.sql += " AND c.status = \(p)"
+        }
+        if let brandID = filter.brandID {
+            let p = query.bind(brandID)
+            query.sql += " AND c.brand_id = \(p)"
+        }
+        // The SQL twin of CampaignAccess.maySee.
+        switch actor.role {
+        case .admin, .finance: break
+        case .officer:
+            let p = query.bind(actor.userID)
+            query.sql += " AND c.officer_id = \(p)"
+        case .brand:
+            let p = query.bind(actor.brandID ?? UUID())
+            query.sql += " AND c.brand_id = \(p)"
+        case .kol:
+            query.sql += " AND (c.status = 'recruiting' OR EXISTS (SELECT 1 FROM registrations r WHERE r.campaign_id = c.id AND r.kol_id = \(kolParam)::uuid))"
+        }
+        Keyset.after(position, createdAt: "c.created_at", id: "c.id", into: &query)
+        query.sql += " ORDER BY c.created_at, c.id LIMIT \(limit + 1)"
+        return Page(fetched: try await campaigns(query, on: connection), limit: limit) { $0.position }
+    }
+
+    /// Changes of a campaign; nil fields stay.
+    public struct Changes: Sendable {
+        public var officerID: UUID?
+        public var title: String?
+        public var description: String?
+        public var platforms: [Platform]?
+        public var kolSlots: Int?
+        public var eligibility: Eligibility?
+        public var registrationClosesAt: Date?
+        public var brandReviewRequired: Bool?
+        public var maxRevisionRounds: Int?
+        public var insightsAfterDays: Int?
+        public var terms: Terms?
+
+        public init() {}
+
+        /// Whether the change touches what KOLs registered on (fixed after draft).
+        public var changesTermsOrRules: Bool {
+            platforms != nil || eligibility != nil || brandReviewRequired != nil || maxRevisionRounds != nil
+                || insightsAfterDays != nil || terms != nil
+        }
+    }
+
+    /// Applies `changes` if the campaign is still at `version`; false when it moved on (412).
+    public func update(id: UUID, version: Int, _ changes: Changes, on connection: PostgresConnection) async throws -> Bool {
+        let terms = changes.terms
+        let rows = try await connection.query(
+            """
+            UPDATE campaigns SET
+                officer_id = COALESCE(\(changes.officerID), officer_id),
+                title = COALESCE(\(changes.title), title),
+                description = COALESCE(\(changes.description), description),
+                platforms = COALESCE(\(changes.platforms?.map(\.rawValue))::text[], platforms),
+                kol_slots = COALESCE(\(changes.kolSlots), kol_slots),
+                min_followers = COALESCE(\(changes.eligibility?.minFollowers), min_followers),
+                niches = COALESCE(\(changes.eligibility?.niches)::text[], niches),
+                regions = COALESCE(\(changes.eligibility?.regions)::text[], regions),
+                registration_closes_at = COALESCE(\(changes.registrationClosesAt), registration_closes_at),
+                brand_review_required = COALESCE(\(changes.brandReviewRequired), brand_review_required),
+                max_revision_rounds = COALESCE(\(changes.maxRevisionRounds), max_revision_rounds),
+                insights_after_days = COALESCE(\(changes.insightsAfterDays), insights_after_days),
+                fee_idr = COALESCE(\(terms?.feeIdr), fee_idr),
+                withholding_bp = COALESCE(\(terms?.withholdingBp), withholding_bp),
+                -- Terms replace the bonus whole: terms without a bonus remove it.
+                bonus_metric = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.metric.rawValue) ELSE bonus_metric END,
+                bonus_rate_idr_per_1000 = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.rateIdrPer1000) ELSE bonus_rate_idr_per_1000 END,
+                bonus_cap_idr = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.capIdr) ELSE bonus_cap_idr END,
+                version = version + 1,
+                updated_at = now()
+            WHERE id = \(id) AND version = \(version)
+            RETURNING id
+            """, logger: logger
+        ).collect()
+        return !rows.isEmpty
+    }
+
+    /// Moves the status if it is still `from` (the row is locked by the caller; this guard is the backstop).
+    public func setStatus(id: UUID, from: CampaignStatus, to: CampaignStatus, on connection: PostgresConnection) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE campaigns SET status = \(to.rawValue), version = version + 1, updated_at = now()
+            WHERE id = \(id) AND status = \(from.rawValue) RETURNING id
+            """, logger: logger
+        ).collect()
+        guard !rows.isEmpty else { throw KolabError.conflict("The campaign changed state meanwhile; read it again.") }
+    }
+
+    /// Takes one slot in one guarded statement: never past `kol_slots`, however many accept at once.
+    /// Returns false when every slot is taken.
+    public func takeSlot(id: UUID, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            UPDATE campaigns SET accepted_count = accepted_count + 1, updated_at = now()
+            WHERE id = \(id) AND accepted_count < kol_slots RETURNING accepted_count
+            """, logger: logger
+        ).collect()
+        return !rows.isEmpty
+    }
+
+    public func releaseSlot(id: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "UPDATE campaigns SET accepted_count = accepted_count - 1, updated_at = now() WHERE id = \(id) AND accepted_count > 0",
+            logger: logger)
+    }
+
+    /// Whether `userID` is an officer (campaigns are assigned to officers only).
+    public func isOfficer(_ userID: UUID, on connection: PostgresConnection) async throws -> Bool {
+        !(try await connection.query("SELECT 1 FROM users WHERE id = \(userID) AND role = 'officer'", logger: logger).collect()).isEmpty
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import KolabDomain
+import Logging
+import PostgresNIO
+
+public struct RegistrationRecord: Sendable, Equatable {
+    public var id: UUID
+    public var campaignID: UUID
+    public var kolID: UUID
+    public var status: RegistrationStatus
+    public var pitch: String
+    public var briefVersionAcknowledged: Int?
+    public var decidedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var position: PagePosition
+    /// The campaign's published brief version, to tell whether the KOL must acknowledge again.
+    public var publishedBriefVersion: Int?
+}
+
+public struct DeliverableRecord: Sendable, Equatable {
+    public var id: UUID
+    public var registrationID: UUID
+    public var campaignID: UUID
+    public var kolID: UUID
+    public var briefVersion: Int
+    public var key: String
+    public var unit: Int
+    public var platform: Platform
+    public var format: DeliverableFormat
+    public var status: DeliverableStatus
+    public var currentDraftVersion: Int
+    public var revisionRoundsUsed: Int
+    public var extraRounds: Int
+    public var draftDueAt: Date
+    public var postDueAt: Date
+    public var postURL: String?
+    public var postedAt: Date?
+    public var insightsDueAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// Registrations of KOLs for campaigns, and the deliverables an acceptance creates.
+public struct RegistrationStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    static let columns = """
+        r.id, r.campaign_id, r.kol_id, r.status, r.pitch, r.brief_version_acknowledged, r.decided_at, r.created_at, r.updated_at,
+        \(Keyset.micros("r.created_at")),
+        (SELECT b.version FROM brief_versions b WHERE b.campaign_id = r.campaign_id AND b.status = 'published')
+        """
+
+    private func registrations(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [RegistrationRecord] {
+        var result: [RegistrationRecord] = []
+        for try await row in try await connection.query(query, logger: logger).decode(
+            (UUID, UUID, UUID, String, String, Int?, Date?, Date, Date, Int64, Int?).self)
+        {
+            guard let status = RegistrationStatus(rawValue: row.3) else { throw KolabError(.internal, "unknown registration status") }
+            result.append(
+                RegistrationRecord(
+                    id: row.0, campaignID: row.1, kolID: row.2, status: status, pitch: row.4, briefVersionAcknowledged: row.5,
+                    decidedAt: row.6, createdAt: row.7, updatedAt: row.8, position: PagePosition(micros: row.9, id: row.0),
+                    publishedBriefVersion: row.10))
+        }
+        return result
+    }
+
+    /// Registers a KOL; a second registration for the same campaign answers 409 through the unique constraint.
+    public func create(campaignID: UUID, kolID: UUID, pitch: String, on connection: PostgresConnection) async throws
+        -> RegistrationRecord
+    {
+        try await registrations(
+            """
+            INSERT INTO registrations AS r (campaign_id, kol_id, pitch) VALUES (\(campaignID), \(kolID), \(pitch))
+            RETURNING \(unescaped: Self.columns)
+            """, on: connection)[0]
+    }
+
+    public func registration(id: UUID, lock: Bool = false, on connection: PostgresConnection) async throws -> RegistrationRecord? {
+        var query: PostgresQuery = "SELECT \(unescaped: Self.columns) FROM registrations r WHERE r.id = \(id)"
+        if lock { query.sql += " FOR UPDATE OF r" }
+        return try await registrations(query, on: connection).first
+    }
+
+    /// A campaign's registrations; `kolID` narrows them to one KOL's (what a KOL sees).
+    public func list(
+        campaignID: UUID, kolID: UUID?, status: RegistrationStatus?, after position: PagePosition?, limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> Page<RegistrationRecord> {
+        var query: PostgresQuery = "SELECT \(unescaped: Self.columns) FROM registrations r WHERE r.campaign_id = \(campaignID)"
+        if let kolID {
+            let p = query.bind(kolID)
+            query.sql += " AND r.kol_id = \(p)"
+        }
+        if let status {
+            let p = query.bind(status.rawValue)
+            query.sql += " AND r.status = \(p)"
+        }
+        Keyset.after(position, createdAt: "r.created_at", id: "r.id", into: &query)
+        query.sql += " ORDER BY r.created_at, r.id LIMIT \(limit + 1)"
+        return Page(fetched: try await registrations(query, on: connection), limit: limit) { $0.position }
+    }
+
+    /// Moves the status if it is still `from` (the caller holds the row lock; this guard is the backstop).
+    public func setStatus(id: UUID, from: RegistrationStatus, to: RegistrationStatus, on connection: PostgresConnection) async throws {
+        let decided = to == .accepted || to == .rejected
+        let rows = try await connection.query(
+            """
+            UPDATE registrations SET status = \(to.rawValue), updated_at = now(),
+                decided_at = CASE WHEN \(decided) THEN now() ELSE decided_at END
+            WHERE id = \(id) AND status = \(from.rawValue) RETURNING id
+            """, logger: logger
+        ).collect()
+        guard !rows.isEmpty else { throw KolabError.conflict("The registration changed state meanwhile; read it again.") }
+    }
+
+    public func acknowledge(id: UUID, version: Int, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "UPDATE registrations SET brief_version_acknowledged = \(version), updated_at = now() WHERE id = \(id)", logger: logger)
+    }
+
+    /// Whether any deliverable of the registration has been approved (then the KOL can no longer withdraw).
+    public func hasSignedOffContent(id: UUID, on connection: PostgresConnection) async throws -> Bool {
+        let states = DeliverableStatus.signedOff.map(\.rawValue)
+        return !(try await connection.query(
+            "SELECT 1 FROM deliverables WHERE registration_id = \(id) AND status = ANY(\(states)) LIMIT 1", logger: logger
+        ).collect()).isEmpty
+    }
+
+    // MARK: Deliverables
+
+    static let deliverableColumns = """
+        d.id, d.registration_id, d.campaign_id, d.kol_id, d.brief_version, d.key, d.unit, d.platform, d.format, d.status,
+        d.current_draft_version, d.revision_rounds_used, d.extra_rounds, d.draft_due_at, d.post_due_at, d.post_url, d.posted_at,
+        d.insights_due_at, d.created_at, d.updated_at
+        """
+
+    func deliverables(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
+        var result: [DeliverableRecord] = []
+        for try await row in try await connection.query(query, logger: logger).decode(
+            (UUID, UUID, UUID, UUID, Int, String, Int, String, String, String, Int, Int, Int, Date, Date, String?, Date?, Date?, Date, Date)
+                .self)
+        {
+            guard let platform = Platform(rawValue: row.7), let format = DeliverableFormat(rawValue: row.8),
+                let status = DeliverableStatus(rawValue: row.9)
+            else { throw KolabError(.internal, "unknown deliverable value in row \(row.0)") }
+            result.append(
+                DeliverableRecord(
+                    id: row.0, registrationID: row.1, campaignID: row.2, kolID: row.3, briefVersion: row.4, key: row.5, unit: row.6,
+                    platform: platform, format: format, status: status, currentDraftVersion: row.10, revisionRoundsUsed: row.11,
+                    extraRounds: row.12, draftDueAt: row.13, postDueAt: row.14, postURL: row.15, postedAt: row.16,
+                    insightsDueAt: row.17, createdAt: row.18, updatedAt: row.19))
+        }
+        return result
+    }
+
+    /// Creates the registration's deliverables from the published brief in one statement: one per unit
+    /// of each line's quantity, with the line's due times. Returns how many.
+    @discardableResult
+    public func createDeliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            INSERT INTO deliverables (registration_id, campaign_id, kol_id, brief_version, key, unit, platform, format,
+                                      draft_due_at, post_due_at)
+            SELECT r.id, r.campaign_id, r.kol_id, b.version, d.key, u.unit, d.platform, d.format, d.draft_due_at, d.post_due_at
+            FROM registrations r
+            JOIN brief_versions b ON b.campaign_id = r.campaign_id AND b.status = 'published'
+            CROSS JOIN LATERAL jsonb_to_recordset(b.deliverables)
+                AS d(key text, platform text, format text, quantity int, draft_due_at timestamptz, post_due_at timestamptz)
+            CROSS JOIN LATERAL generate_series(1, d.quantity) AS u(unit)
+            WHERE r.id = \(registrationID)
+            RETURNING id
+            """, logger: logger
+        ).collect()
+        return rows.count
+    }
+
+    /// Cancels the registration's open deliverables (withdrawal); returns their ids and former states.
+    public func cancelOpenDeliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> [(UUID, String)] {
+        var cancelled: [(UUID, String)] = []
+        for try await row in try await connection.query(
+            """
+            UPDATE deliverables d SET status = 'cancelled', updated_at = now()
+            FROM (SELECT id, status FROM deliverables WHERE registration_id = \(registrationID)
+                  AND status NOT IN ('completed', 'cancelled') FOR UPDATE) old
+            WHERE d.id = old.id
+            RETURNING d.id, old.status
+            """, logger: logger
+        ).decode((UUID, String).self) {
+            cancelled.append(row)
+        }
+        return cancelled
+    }
+
+    public func deliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
+        try await deliverables(
+            "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.registration_id = \(registrationID) ORDER BY d.key, d.unit",
+            on: connection)
+    }
+
+    public func deliverable(id: UUID, lock: Bool = false, on connection: PostgresConnection) async throws -> DeliverableRecord? {
+        var query: PostgresQuery = "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.id = \(id)"
+        if lock { query.sql += " FOR UPDATE" }
+        return try await deliverables(query, on: connection).first
+    }
+}
