@@ -63,6 +63,29 @@ struct TestApp: Sendable {
         try await TestDatabase.shared.dropDatabase(url)
     }
 
+    /// Runs `test` with two service instances (each its own pool and router) on one fresh database:
+    /// what several deployed instances look like to the invariants kept in PostgreSQL.
+    static func runTwoInstances(
+        poolSize: Int = 10, _ test: @Sendable (TestApp, TestApp) async throws -> Void
+    ) async throws {
+        let url = try await TestDatabase.shared.makeDatabase()
+        func configuration() -> Configuration {
+            var configuration = Configuration(databaseURL: url, home: repositoryRoot)
+            configuration.bcryptCost = 4
+            configuration.databasePoolSize = poolSize
+            configuration.logLevel = testLogger.logLevel
+            return configuration
+        }
+        let first = try buildApplication(configuration(), logger: testLogger)
+        let second = try buildApplication(configuration(), logger: testLogger)
+        try await first.test(.router) { firstClient in
+            try await second.test(.router) { secondClient in
+                try await test(TestApp(client: firstClient, databaseURL: url), TestApp(client: secondClient, databaseURL: url))
+            }
+        }
+        try await TestDatabase.shared.dropDatabase(url)
+    }
+
     /// Sends a request; `body` is the raw text sent (build JSON with `json(_:)`, or send broken JSON as is).
     @discardableResult
     func request(
