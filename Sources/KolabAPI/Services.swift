@@ -17,6 +17,7 @@ public struct Services: Sendable {
     public let kols: KolStore
     public let auth: AuthStore
     public let idempotency: IdempotencyStore
+    public let workflows: Workflows
     public let campaigns: CampaignStore
     public let briefs: BriefStore
     public let registrations: RegistrationStore
@@ -28,14 +29,16 @@ public struct Services: Sendable {
     public init(configuration: Configuration, database: Database, logger: Logger) {
         self.configuration = configuration
         self.database = database
-        self.accounts = AccountStore(logger: logger)
-        self.kols = KolStore(logger: logger)
+        let workflows = Workflows(logger: logger)
+        self.workflows = workflows
+        self.accounts = workflows.accounts
+        self.kols = workflows.kols
+        self.campaigns = workflows.campaigns
+        self.briefs = workflows.briefs
+        self.registrations = workflows.registrations
+        self.events = workflows.events
         self.auth = AuthStore(logger: logger)
         self.idempotency = IdempotencyStore(logger: logger)
-        self.campaigns = CampaignStore(logger: logger)
-        self.briefs = BriefStore(logger: logger)
-        self.registrations = RegistrationStore(logger: logger)
-        self.events = EventStore(logger: logger)
         self.worklist = WorklistStore(logger: logger)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.cursors = CursorCodec(auth: auth, database: database)

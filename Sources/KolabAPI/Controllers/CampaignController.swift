@@ -63,20 +63,6 @@ struct CampaignController {
         routes.on(.get, "/v1/campaigns/{id}/events", timeline)
     }
 
-    /// Loads a campaign the caller may see, or answers the same 404 as for one that does not exist.
-    static func visibleCampaign(
-        _ id: UUID, actor: Actor, lock: Bool = false, services: Services, on connection: PostgresConnection
-    ) async throws -> CampaignRecord {
-        guard
-            let campaign = try await services.campaigns.campaign(
-                id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
-            CampaignAccess.maySee(
-                actor, brandID: campaign.brandID, officerID: campaign.officerID, status: campaign.status,
-                callerRegistered: campaign.callerRegistered)
-        else { throw KolabError.notFound("campaign") }
-        return campaign
-    }
-
     @Sendable func create(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireRole(.admin, .officer, .brand, action: "create campaigns")
         let body = try await request.decodeBody(CreateCampaign.self, context: context)
@@ -114,19 +100,7 @@ struct CampaignController {
             kolSlots: body.kolSlots, eligibility: eligibility, registrationClosesAt: body.registrationClosesAt,
             brandReviewRequired: body.brandReviewRequired ?? true, maxRevisionRounds: rounds, insightsAfterDays: insightsDays,
             terms: terms)
-        let campaign = try await services.write(context) { connection in
-            guard try await services.accounts.brand(id: brandID, on: connection) != nil else {
-                throw KolabError.invalid(field: "brand_id", "names no brand")
-            }
-            if let officerID, try await !services.campaigns.isOfficer(officerID, on: connection) {
-                throw KolabError.invalid(field: "officer_id", "must name a user with the officer role")
-            }
-            let campaign = try await services.campaigns.create(new, createdBy: actor.userID, on: connection)
-            try await services.events.record(
-                by: actor, campaignID: campaign.id, entity: .campaign, entityID: campaign.id, from: nil, to: campaign.status.rawValue,
-                on: connection)
-            return campaign
-        }
+        let campaign = try await services.write(context) { try await services.workflows.createCampaign(new, actor: actor, on: $0) }
         return try Response.created(
             CampaignResponse(campaign), location: "/v1/campaigns/\(campaign.id)", etag: ETag.value(version: campaign.version))
     }
@@ -154,7 +128,7 @@ struct CampaignController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
         let campaign = try await services.read(context) {
-            try await Self.visibleCampaign(id, actor: actor, services: services, on: $0)
+            try await services.workflows.visibleCampaign(id, actor: actor, on: $0)
         }
         return try Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
     }
@@ -198,7 +172,7 @@ struct CampaignController {
         try v.validate()
 
         let updated = try await services.write(context) { connection in
-            let campaign = try await Self.visibleCampaign(id, actor: actor, lock: true, services: services, on: connection)
+            let campaign = try await services.workflows.visibleCampaign(id, actor: actor, lock: true, on: connection)
             try CampaignAccess.mayEdit(actor, status: campaign.status)
             try CampaignMachine.checkEditable(status: campaign.status, changesTermsOrRules: changes.changesTermsOrRules)
             try ETag.requireMatch(request, current: campaign.version)
@@ -216,24 +190,12 @@ struct CampaignController {
         return try Response.json(CampaignResponse(updated), etag: ETag.value(version: updated.version))
     }
 
-    /// publish, close-registration, complete, cancel: one row lock, the machine's decision, one guarded
-    /// update and its event, all in one transaction.
+    /// publish, close-registration, complete, cancel.
     func perform(_ action: CampaignAction, request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
-        let campaign = try await services.write(context) { connection in
-            let campaign = try await Self.visibleCampaign(id, actor: actor, lock: true, services: services, on: connection)
-            let next = try CampaignMachine.transition(from: campaign.status, action, by: actor.role)
-            if action == .publish {
-                try CampaignMachine.checkPublishable(
-                    hasOfficer: campaign.officerID != nil, hasPublishedBrief: campaign.publishedBriefVersion != nil)
-            }
-            try await services.campaigns.setStatus(id: id, from: campaign.status, to: next, on: connection)
-            try await services.events.record(
-                by: actor, campaignID: id, entity: .campaign, entityID: id, from: campaign.status.rawValue, to: next.rawValue,
-                on: connection)
-            guard let updated = try await services.campaigns.campaign(id: id, on: connection) else { throw KolabError.notFound("campaign") }
-            return updated
+        let campaign = try await services.write(context) {
+            try await services.workflows.perform(action, campaign: id, actor: actor, on: $0)
         }
         return try Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
     }
@@ -244,7 +206,7 @@ struct CampaignController {
         let id = try context.parameters.id(of: "campaign")
         let list = try await services.listRequest(request, scope: "events:\(id)")
         let page = try await services.read(context) { connection in
-            _ = try await Self.visibleCampaign(id, actor: actor, services: services, on: connection)
+            _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             return try await services.events.timeline(
                 campaignID: id, onlyKol: actor.role == .kol ? actor.userID : nil, after: list.after, limit: list.limit, on: connection)
         }
