@@ -2,11 +2,12 @@ import Foundation
 import KolabDomain
 import KolabStore
 import Logging
+import PostgresNIO
 
 /// Loads the demo data of `fixtures/` through the same rules the API applies. Running it twice
 /// changes nothing: brands are matched by name, users and KOLs by e-mail.
 public struct Seeder: Sendable {
-    public struct Fixtures: Decodable, Sendable {
+    public struct Fixtures: Sendable {
         public struct Brand: Decodable, Sendable {
             var name: String
         }
@@ -30,6 +31,48 @@ public struct Seeder: Sendable {
         var brands: [Brand]
         var users: [User]
         var kols: [Kol]
+        var campaigns: [Campaign]
+    }
+
+    struct AccountsFile: Decodable {
+        var brands: [Fixtures.Brand]
+        var users: [Fixtures.User]
+        var kols: [Fixtures.Kol]
+    }
+
+    /// A demo campaign and how far along it is (`draft`, `recruiting` or `running`).
+    public struct Campaign: Decodable, Sendable {
+        public struct Brief: Decodable, Sendable {
+            var keyMessages: [String]
+            var dos: [String]
+            var donts: [String]
+            var hashtags: [String]
+            var mentions: [String]
+            var references: [String]
+            var deliverables: [BriefDeliverable]
+        }
+        public struct Registration: Decodable, Sendable {
+            var kol: String
+            var pitch: String
+            /// `applied`, `shortlisted`, `accepted` or `rejected`.
+            var decision: RegistrationStatus
+        }
+        var title: String
+        var brand: String
+        var officer: String
+        var stage: CampaignStatus
+        var description: String
+        var platforms: [Platform]
+        var kolSlots: Int
+        var registrationClosesAt: Date?
+        var eligibility: Eligibility
+        var terms: Terms
+        var brief: Brief?
+        var registrations: [Registration]?
+    }
+
+    struct CampaignsFile: Decodable {
+        var campaigns: [Campaign]
     }
 
     public struct Summary: Sendable, Equatable {
@@ -45,10 +88,16 @@ public struct Seeder: Sendable {
 
     public static func load(from folder: URL) throws -> Fixtures {
         let file = folder.appendingPathComponent("accounts.json")
+        let campaignsFile = folder.appendingPathComponent("campaigns.json")
         do {
-            return try KolabJSON.makeDecoder().decode(Fixtures.self, from: Data(contentsOf: file))
+            let accounts = try KolabJSON.makeDecoder().decode(AccountsFile.self, from: Data(contentsOf: file))
+            var campaigns: [Campaign] = []
+            if FileManager.default.fileExists(atPath: campaignsFile.path) {
+                campaigns = try KolabJSON.makeDecoder().decode(CampaignsFile.self, from: Data(contentsOf: campaignsFile)).campaigns
+            }
+            return Fixtures(brands: accounts.brands, users: accounts.users, kols: accounts.kols, campaigns: campaigns)
         } catch {
-            throw KolabError(.invalid, "Cannot read \(file.path): \(error)")
+            throw KolabError(.invalid, "Cannot read the fixtures in \(folder.path): \(error)")
         }
     }
 
@@ -58,7 +107,7 @@ public struct Seeder: Sendable {
         var summary = Summary()
         let db = services.database
         var brandIDs: [String: UUID] = [:]
-        let total = fixtures.brands.count + fixtures.users.count + fixtures.kols.count
+        let total = fixtures.brands.count + fixtures.users.count + fixtures.kols.count + fixtures.campaigns.count
         var done = 0
         func step(_ what: String, created: Bool) {
             done += 1
@@ -112,7 +161,74 @@ public struct Seeder: Sendable {
             }
             step("kol \(email)", created: !exists)
         }
+
+        for campaign in fixtures.campaigns {
+            guard let brandID = brandIDs[campaign.brand] else {
+                throw KolabError.invalid(field: "brand", "fixture campaign \(campaign.title) names unknown brand \(campaign.brand)")
+            }
+            let created = try await db.withTransaction { try await seed(campaign, brandID: brandID, on: $0) }
+            step("campaign \(campaign.title) (\(campaign.stage.rawValue))", created: created)
+        }
         return summary
+    }
+
+    /// Takes a campaign as far as its stage through the same workflows the API runs, as its officer
+    /// would (and its KOLs register themselves). Returns false when it already exists.
+    func seed(_ fixture: Campaign, brandID: UUID, on connection: PostgresConnection) async throws -> Bool {
+        let workflows = services.workflows
+        func actor(_ email: String) async throws -> Actor {
+            guard let address = EmailAddress(email), let user = try await workflows.accounts.user(email: address, on: connection) else {
+                throw KolabError.invalid(field: "email", "fixture campaign \(fixture.title) names unknown user \(email)")
+            }
+            return Actor(userID: user.id, role: user.role, brandID: user.brandID)
+        }
+        let officer = try await actor(fixture.officer)
+        let existing = try await workflows.campaigns.list(
+            visibleTo: officer, CampaignFilter(brandID: brandID), after: nil, limit: PageSize.maximumLimit, on: connection)
+        if existing.items.contains(where: { $0.title == fixture.title }) { return false }
+
+        var v = Validator()
+        CampaignRules.checkPlatforms(fixture.platforms, into: &v)
+        CampaignRules.checkSlots(fixture.kolSlots, into: &v)
+        CampaignRules.checkTerms(fixture.terms, into: &v)
+        let eligibility = CampaignRules.normalizeEligibility(fixture.eligibility, into: &v)
+        try v.validate()
+        let campaign = try await workflows.createCampaign(
+            NewCampaign(
+                brandID: brandID, officerID: officer.userID, title: fixture.title, description: fixture.description,
+                platforms: fixture.platforms, kolSlots: fixture.kolSlots, eligibility: eligibility,
+                registrationClosesAt: fixture.registrationClosesAt, brandReviewRequired: true, maxRevisionRounds: 2,
+                insightsAfterDays: 7, terms: fixture.terms),
+            actor: officer, on: connection)
+        guard fixture.stage != .draft, let brief = fixture.brief else { return true }
+        let version = try await workflows.createBrief(
+            BriefDraft(
+                keyMessages: brief.keyMessages, dos: brief.dos, donts: brief.donts, hashtags: brief.hashtags, mentions: brief.mentions,
+                references: brief.references, deliverables: brief.deliverables),
+            campaign: campaign.id, actor: officer, on: connection)
+        _ = try await workflows.publishBrief(campaign: campaign.id, version: version.version, actor: officer, on: connection)
+        _ = try await workflows.perform(.publish, campaign: campaign.id, actor: officer, on: connection)
+        for registration in fixture.registrations ?? [] {
+            let kol = try await actor(registration.kol)
+            let record = try await workflows.register(campaign: campaign.id, pitch: registration.pitch, actor: kol, now: Date(), on: connection)
+            let steps: [RegistrationAction] =
+                switch registration.decision {
+                case .applied, .withdrawn: []
+                case .shortlisted: [.shortlist]
+                case .accepted: [.shortlist, .accept]
+                case .rejected: [.reject]
+                }
+            for step in steps {
+                _ = try await workflows.perform(step, registration: record.id, actor: officer, on: connection)
+            }
+            if registration.decision == .accepted {
+                _ = try await workflows.acknowledgeBrief(registration: record.id, version: version.version, actor: kol, on: connection)
+            }
+        }
+        if fixture.stage == .running {
+            _ = try await workflows.perform(.closeRegistration, campaign: campaign.id, actor: officer, on: connection)
+        }
+        return true
     }
 
     /// Whether the database holds no users yet (then `serve` seeds it).

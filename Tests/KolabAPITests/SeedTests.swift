@@ -1,0 +1,40 @@
+import Foundation
+import HTTPTypes
+import KolabAPI
+import KolabDomain
+import KolabStore
+import PostgresNIO
+import Testing
+
+@Suite("Demo data")
+struct SeedTests {
+    @Test func theFixturesLoadOnceAndTheirCampaignsAreAtTheirStages() async throws {
+        try await TestApp.run { app in
+            let fixtures = try Seeder.load(from: repositoryRoot.appendingPathComponent("fixtures"))
+            let url = app.databaseURL
+            let (first, second) = try await app.sql { database in
+                var configuration = Configuration(databaseURL: url, home: repositoryRoot)
+                configuration.bcryptCost = 4
+                let seeder = Seeder(services: Services(configuration: configuration, database: database, logger: testLogger))
+                return (try await seeder.seed(fixtures), try await seeder.seed(fixtures))
+            }
+            #expect(first.created == 2 + 6 + 12 + 3)
+            #expect(first.existing == 0)
+            #expect(second.created == 0)
+            #expect(second.existing == first.created)
+            #expect(try await app.count("SELECT count(*)::int FROM users WHERE role = 'kol'") == 12)
+            #expect(try await app.count("SELECT count(*)::int FROM kol_profiles WHERE bank_name IS NOT NULL") == 11)
+            #expect(try await app.count("SELECT count(*)::int FROM campaigns WHERE status = 'running'") == 1)
+            #expect(try await app.count("SELECT count(*)::int FROM campaigns WHERE status = 'recruiting'") == 1)
+            #expect(try await app.count("SELECT count(*)::int FROM campaigns WHERE status = 'draft'") == 1)
+            #expect(try await app.count("SELECT count(*)::int FROM registrations WHERE status = 'accepted'") == 3)
+            #expect(try await app.count("SELECT count(*)::int FROM deliverables") == 12)
+            // The demo accounts log in with the password the README gives.
+            let officer = try await app.login("officer.sari@kolab.id", password: "kolab-demo-2026", role: .officer)
+            let worklist = try await app.get("/v1/worklist", token: officer.token)
+            #expect(worklist.status == .ok)
+            let budi = try await app.login("officer.budi@kolab.id", password: "kolab-demo-2026", role: .officer)
+            #expect(try await app.get("/v1/worklist", token: budi.token).data.count == 3)
+        }
+    }
+}
