@@ -53,6 +53,7 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     CampaignController(services: services).register(table)
     BriefController(services: services).register(table)
     RegistrationController(services: services).register(table)
+    ContentController(services: services).register(table)
     WorklistController(services: services).register(table)
     return BuiltRoutes(router: router, routes: table.entries)
 }

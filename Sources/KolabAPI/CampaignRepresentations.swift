@@ -208,3 +208,47 @@ struct WorklistItemResponse: Encodable, Sendable {
         dueAt = NullEncoded(item.dueAt)
     }
 }
+
+struct ReviewResponse: Encodable, Sendable {
+    var id: UUID
+    var draftId: UUID
+    var decision: ReviewDecision
+    var message: String
+    var reviewerRole: Role
+    var createdAt: Date
+
+    init(_ r: ReviewRecord) {
+        id = r.id
+        draftId = r.draftID
+        decision = r.decision
+        message = r.message
+        reviewerRole = r.reviewerRole
+        createdAt = r.createdAt
+    }
+}
+
+/// A draft with its reviews. A KOL reads only the officer's words to her: the brand's feedback and the
+/// officer's note forwarding the draft to the brand are left out of what she receives.
+struct DraftResponse: Encodable, Sendable {
+    var id: UUID
+    var deliverableId: UUID
+    var version: Int
+    var caption: String
+    var media: [Media]
+    var notes: String
+    var submittedAt: Date
+    var reviews: [ReviewResponse]
+
+    init(_ d: DraftRecord, for actor: Actor) {
+        id = d.id
+        deliverableId = d.deliverableID
+        version = d.version
+        caption = d.caption
+        media = d.media
+        notes = d.notes
+        submittedAt = d.submittedAt
+        reviews = d.reviews
+            .filter { actor.role != .kol || ReviewDecision.kolMayRead(decision: $0.decision, reviewerRole: $0.reviewerRole) }
+            .map(ReviewResponse.init)
+    }
+}

@@ -21,19 +21,65 @@ public struct WorklistStore: Sendable {
         self.logger = logger
     }
 
-    /// `officerID` nil means every campaign (admins).
-    public func officerItems(officerID: UUID?, after position: PagePosition?, limit: Int, on connection: PostgresConnection) async throws
+    /// An officer's items over their campaigns (`officerID` nil: every campaign, for admins):
+    /// registrations to decide, drafts to review, brand feedback to relay, posts to verify, and
+    /// drafts and posts past their due time.
+    public func officerItems(
+        officerID: UUID?, now: Date, after position: PagePosition?, limit: Int, on connection: PostgresConnection
+    ) async throws -> Page<WorklistItem> {
+        var query: PostgresQuery = """
+            WITH mine AS (
+                SELECT id, registration_closes_at FROM campaigns
+                WHERE status IN ('recruiting', 'running', 'completed') AND (\(officerID)::uuid IS NULL OR officer_id = \(officerID))
+            )
+            SELECT kind, campaign_id, entity_type, entity_id, since, due_at, \(unescaped: Keyset.micros("since")) FROM (
+                SELECT 'registration_to_decide' AS kind, r.campaign_id, 'registration' AS entity_type, r.id AS entity_id,
+                       r.created_at AS since, c.registration_closes_at AS due_at
+                FROM registrations r JOIN mine c ON c.id = r.campaign_id
+                WHERE r.status IN ('applied', 'shortlisted')
+              UNION ALL
+                SELECT 'draft_to_review', d.campaign_id, 'draft', dr.id, d.updated_at, NULL::timestamptz
+                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
+                JOIN drafts dr ON dr.deliverable_id = d.id AND dr.version = d.current_draft_version
+                WHERE d.status = 'draft_submitted'
+              UNION ALL
+                SELECT CASE d.status WHEN 'brand_feedback' THEN 'brand_feedback_to_relay' ELSE 'post_to_verify' END,
+                       d.campaign_id, 'deliverable', d.id, d.updated_at,
+                       CASE d.status WHEN 'posted' THEN d.post_due_at END
+                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
+                WHERE d.status IN ('brand_feedback', 'posted')
+              UNION ALL
+                SELECT 'overdue_draft', d.campaign_id, 'deliverable', d.id, d.draft_due_at, d.draft_due_at
+                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
+                WHERE d.status IN ('awaiting_draft', 'changes_requested') AND d.draft_due_at < \(now)
+              UNION ALL
+                SELECT 'overdue_post', d.campaign_id, 'deliverable', d.id, d.post_due_at, d.post_due_at
+                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
+                WHERE d.status = 'approved' AND d.post_due_at < \(now)
+            ) items WHERE true
+            """
+        return try await page(&query, after: position, limit: limit, on: connection)
+    }
+
+    /// A brand's items: drafts waiting for its review.
+    public func brandItems(brandID: UUID, after position: PagePosition?, limit: Int, on connection: PostgresConnection) async throws
         -> Page<WorklistItem>
     {
         var query: PostgresQuery = """
             SELECT kind, campaign_id, entity_type, entity_id, since, due_at, \(unescaped: Keyset.micros("since")) FROM (
-                SELECT 'registration_to_decide' AS kind, r.campaign_id, 'registration' AS entity_type, r.id AS entity_id,
-                       r.created_at AS since, c.registration_closes_at AS due_at
-                FROM registrations r JOIN campaigns c ON c.id = r.campaign_id
-                WHERE r.status IN ('applied', 'shortlisted') AND c.status IN ('recruiting', 'running')
-                  AND (\(officerID)::uuid IS NULL OR c.officer_id = \(officerID))
+                SELECT 'draft_to_review' AS kind, d.campaign_id, 'draft' AS entity_type, dr.id AS entity_id, d.updated_at AS since,
+                       NULL::timestamptz AS due_at
+                FROM deliverables d JOIN campaigns c ON c.id = d.campaign_id
+                JOIN drafts dr ON dr.deliverable_id = d.id AND dr.version = d.current_draft_version
+                WHERE d.status = 'in_brand_review' AND c.brand_id = \(brandID) AND c.status <> 'cancelled'
             ) items WHERE true
             """
+        return try await page(&query, after: position, limit: limit, on: connection)
+    }
+
+    private func page(_ query: inout PostgresQuery, after position: PagePosition?, limit: Int, on connection: PostgresConnection)
+        async throws -> Page<WorklistItem>
+    {
         Keyset.after(position, createdAt: "since", id: "entity_id", into: &query)
         query.sql += " ORDER BY since, entity_id LIMIT \(limit + 1)"
         var items: [WorklistItem] = []

@@ -20,11 +20,12 @@ struct WorklistController {
         let page: Page<WorklistItem> = try await services.read(context) { connection in
             switch actor.role {
             case .brand:
-                // Brands review drafts; until content review exists nothing waits on them.
-                return Page(items: [], next: nil)
+                return try await services.worklist.brandItems(
+                    brandID: actor.brandID ?? UUID(), after: list.after, limit: list.limit, on: connection)
             default:
                 return try await services.worklist.officerItems(
-                    officerID: actor.role == .officer ? actor.userID : nil, after: list.after, limit: list.limit, on: connection)
+                    officerID: actor.role == .officer ? actor.userID : nil, now: Date(), after: list.after, limit: list.limit,
+                    on: connection)
             }
         }
         return try Response.json(try await services.listResponse(page, list, WorklistItemResponse.init))

@@ -13,8 +13,10 @@ public struct Workflows: Sendable {
     public let briefs: BriefStore
     public let registrations: RegistrationStore
     public let events: EventStore
+    public let content: ContentStore
 
     public init(logger: Logger) {
+        content = ContentStore(logger: logger)
         accounts = AccountStore(logger: logger)
         kols = KolStore(logger: logger)
         campaigns = CampaignStore(logger: logger)

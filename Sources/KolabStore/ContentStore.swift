@@ -1,0 +1,155 @@
+import Foundation
+import KolabDomain
+import Logging
+import PostgresNIO
+
+public struct ReviewRecord: Sendable, Equatable {
+    public var id: UUID
+    public var draftID: UUID
+    public var decision: ReviewDecision
+    public var message: String
+    public var reviewerID: UUID
+    public var reviewerRole: Role
+    public var createdAt: Date
+}
+
+public struct DraftRecord: Sendable, Equatable {
+    public var id: UUID
+    public var deliverableID: UUID
+    public var version: Int
+    public var caption: String
+    public var media: [Media]
+    public var notes: String
+    public var submittedAt: Date
+    public var reviews: [ReviewRecord]
+}
+
+/// Drafts, their reviews, and the deliverable changes that content review makes.
+public struct ContentStore: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    // Reviews come along as JSON in the same row: one round trip per list of drafts.
+    static let draftColumns = """
+        d.id, d.deliverable_id, d.version, d.caption, d.media::text, d.notes, d.submitted_at,
+        COALESCE((SELECT json_agg(json_build_object('id', r.id, 'decision', r.decision, 'message', r.message,
+                   'reviewer_id', r.reviewer_id, 'reviewer_role', r.reviewer_role,
+                   'created_at', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) ORDER BY r.created_at)
+                  FROM reviews r WHERE r.draft_id = d.id), '[]')::text
+        """
+
+    private struct ReviewJSON: Decodable {
+        var id: UUID
+        var decision: ReviewDecision
+        var message: String
+        var reviewerId: UUID
+        var reviewerRole: Role
+        var createdAt: Date
+    }
+
+    private func drafts(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DraftRecord] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        var result: [DraftRecord] = []
+        for try await row in try await connection.query(query, logger: logger).decode(
+            (UUID, UUID, Int, String, String, String, Date, String).self)
+        {
+            let reviews = try decoder.decode([ReviewJSON].self, from: Data(row.7.utf8)).map {
+                ReviewRecord(
+                    id: $0.id, draftID: row.0, decision: $0.decision, message: $0.message, reviewerID: $0.reviewerId,
+                    reviewerRole: $0.reviewerRole, createdAt: $0.createdAt)
+            }
+            result.append(
+                DraftRecord(
+                    id: row.0, deliverableID: row.1, version: row.2, caption: row.3,
+                    media: try decoder.decode([Media].self, from: Data(row.4.utf8)), notes: row.5, submittedAt: row.6, reviews: reviews))
+        }
+        return result
+    }
+
+    public func draft(id: UUID, on connection: PostgresConnection) async throws -> DraftRecord? {
+        try await drafts("SELECT \(unescaped: Self.draftColumns) FROM drafts d WHERE d.id = \(id)", on: connection).first
+    }
+
+    public func drafts(deliverableID: UUID, on connection: PostgresConnection) async throws -> [DraftRecord] {
+        try await drafts(
+            "SELECT \(unescaped: Self.draftColumns) FROM drafts d WHERE d.deliverable_id = \(deliverableID) ORDER BY d.version",
+            on: connection)
+    }
+
+    /// Writes draft version `version` (the caller holds the deliverable's row lock).
+    public func createDraft(
+        deliverableID: UUID, version: Int, caption: String, media: [Media], notes: String, submittedBy: UUID,
+        on connection: PostgresConnection
+    ) async throws -> DraftRecord {
+        let mediaJSON = String(decoding: try JSONEncoder().encode(media), as: UTF8.self)
+        let inserted = try await connection.query(
+            """
+            INSERT INTO drafts (deliverable_id, version, caption, media, notes, submitted_by)
+            VALUES (\(deliverableID), \(version), \(caption), \(mediaJSON)::jsonb, \(notes), \(submittedBy)) RETURNING id
+            """, logger: logger)
+        var id: UUID?
+        for try await value in inserted.decode(UUID.self) { id = value }
+        guard let id, let draft = try await draft(id: id, on: connection) else {
+            throw KolabError(.internal, "draft insert returned nothing")
+        }
+        return draft
+    }
+
+    public func addReview(
+        draftID: UUID, decision: ReviewDecision, message: String, reviewer: Actor, on connection: PostgresConnection
+    ) async throws -> ReviewRecord {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO reviews (draft_id, decision, message, reviewer_id, reviewer_role)
+            VALUES (\(draftID), \(decision.rawValue), \(message), \(reviewer.userID), \(reviewer.role.rawValue))
+            RETURNING id, created_at
+            """, logger: logger)
+        var row: (UUID, Date)?
+        for try await value in inserted.decode((UUID, Date).self) { row = value }
+        guard let (id, createdAt) = row else { throw KolabError(.internal, "review insert returned nothing") }
+        return ReviewRecord(
+            id: id, draftID: draftID, decision: decision, message: message, reviewerID: reviewer.userID, reviewerRole: reviewer.role,
+            createdAt: createdAt)
+    }
+
+    /// What a transition changes on the deliverable besides its state.
+    public struct DeliverableChange: Sendable {
+        public var draftVersion: Int?
+        public var usedRound = false
+        public var extraRound = false
+        public var post: (url: String, postedAt: Date)?
+        public var clearPost = false
+        public var insightsAfterDays: Int?
+
+        public init() {}
+    }
+
+    /// Moves the deliverable from `from` to `to` with its side fields, guarded on the state it was read in.
+    public func update(
+        deliverableID: UUID, from: DeliverableStatus, to: DeliverableStatus, _ change: DeliverableChange,
+        on connection: PostgresConnection
+    ) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE deliverables SET
+                status = \(to.rawValue),
+                current_draft_version = COALESCE(\(change.draftVersion), current_draft_version),
+                revision_rounds_used = revision_rounds_used + \(change.usedRound ? 1 : 0),
+                extra_rounds = extra_rounds + \(change.extraRound ? 1 : 0),
+                post_url = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.url), post_url) END,
+                posted_at = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.postedAt), posted_at) END,
+                insights_due_at = CASE WHEN \(change.insightsAfterDays)::int IS NULL THEN insights_due_at
+                                       ELSE posted_at + \(change.insightsAfterDays) * interval '1 day' END,
+                updated_at = now()
+            WHERE id = \(deliverableID) AND status = \(from.rawValue)
+            RETURNING id
+            """, logger: logger
+        ).collect()
+        guard !rows.isEmpty else { throw KolabError.conflict("The deliverable changed state meanwhile; read it again.") }
+    }
+}
