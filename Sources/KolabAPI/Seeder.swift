@@ -56,9 +56,19 @@ public struct Seeder: Sendable {
             var pitch: String
             /// `applied`, `shortlisted`, `accepted` or `rejected`.
             var decision: RegistrationStatus
+            /// How far each named deliverable of an accepted KOL has come.
+            var content: [Content]?
+        }
+        /// Steps, in order, from: draft, forward, officer_approve, officer_request_changes, brand_approve,
+        /// brand_request_changes, relay, post, verify_post.
+        public struct Content: Decodable, Sendable {
+            var key: String
+            var unit: Int
+            var steps: [String]
         }
         var title: String
         var brand: String
+        var brandUser: String
         var officer: String
         var stage: CampaignStatus
         var description: String
@@ -223,12 +233,66 @@ public struct Seeder: Sendable {
             }
             if registration.decision == .accepted {
                 _ = try await workflows.acknowledgeBrief(registration: record.id, version: version.version, actor: kol, on: connection)
+                let brand = try await actor(fixture.brandUser)
+                let deliverables = try await workflows.registrations.deliverables(registrationID: record.id, on: connection)
+                for content in registration.content ?? [] {
+                    guard let deliverable = deliverables.first(where: { $0.key == content.key && $0.unit == content.unit }) else {
+                        throw KolabError.invalid(field: "content", "fixture names no deliverable \(content.key) #\(content.unit)")
+                    }
+                    try await play(content.steps, on: deliverable.id, kol: kol, officer: officer, brand: brand, connection: connection)
+                }
             }
         }
         if fixture.stage == .running {
             _ = try await workflows.perform(.closeRegistration, campaign: campaign.id, actor: officer, on: connection)
         }
         return true
+    }
+
+    /// Moves a demo deliverable through content review as its KOL, officer and brand would.
+    func play(_ steps: [String], on id: UUID, kol: Actor, officer: Actor, brand: Actor, connection: PostgresConnection) async throws {
+        let workflows = services.workflows
+        var draft: UUID?
+        func latest() throws -> UUID {
+            guard let draft else { throw KolabError.invalid(field: "steps", "a review step needs a draft first") }
+            return draft
+        }
+        for step in steps {
+            switch step {
+            case "draft":
+                draft = try await workflows.submitDraft(
+                    deliverable: id, caption: "Sahur ceria bersama si kecil, ditemani Susu Bunda. #SusuBunda #SahurCeria",
+                    media: [Media(url: "https://cdn.example.id/demo/\(id.uuidString.prefix(8)).jpg", kind: .image)],
+                    notes: "Foto diambil pagi hari", actor: kol, on: connection
+                ).id
+            case "forward":
+                _ = try await workflows.review(draft: try latest(), decision: .forward, message: "Mohon dicek, tim brand.", actor: officer, on: connection)
+            case "officer_approve":
+                _ = try await workflows.review(draft: try latest(), decision: .approve, message: "", actor: officer, on: connection)
+            case "officer_request_changes":
+                _ = try await workflows.review(
+                    draft: try latest(), decision: .requestChanges, message: "Tolong tampilkan kemasannya lebih jelas.", actor: officer,
+                    on: connection)
+            case "brand_approve":
+                _ = try await workflows.review(draft: try latest(), decision: .approve, message: "Approved, thank you!", actor: brand, on: connection)
+            case "brand_request_changes":
+                _ = try await workflows.review(
+                    draft: try latest(), decision: .requestChanges, message: "Logo is too small and the milk glass looks empty.",
+                    actor: brand, on: connection)
+            case "relay":
+                _ = try await workflows.review(
+                    draft: try latest(), decision: .relay, message: "Mbak, tolong perbesar kemasan dan isi gelas susunya ya.",
+                    actor: officer, on: connection)
+            case "post":
+                _ = try await workflows.submitPost(
+                    deliverable: id, url: "https://www.instagram.com/p/demo\(id.uuidString.prefix(6))/",
+                    postedAt: Date().addingTimeInterval(-8 * 24 * 3600), actor: kol, on: connection)
+            case "verify_post":
+                _ = try await workflows.verifyPost(deliverable: id, actor: officer, on: connection)
+            default:
+                throw KolabError.invalid(field: "steps", "unknown fixture step \(step)")
+            }
+        }
     }
 
     /// Whether the database holds no users yet (then `serve` seeds it).

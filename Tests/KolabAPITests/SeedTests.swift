@@ -29,6 +29,10 @@ struct SeedTests {
             #expect(try await app.count("SELECT count(*)::int FROM campaigns WHERE status = 'draft'") == 1)
             #expect(try await app.count("SELECT count(*)::int FROM registrations WHERE status = 'accepted'") == 3)
             #expect(try await app.count("SELECT count(*)::int FROM deliverables") == 12)
+            // Demo content in several states of review.
+            #expect(try await app.count("SELECT count(DISTINCT status)::int FROM deliverables") == 6)
+            #expect(try await app.count("SELECT count(*)::int FROM deliverables WHERE status = 'live'") == 1)
+            #expect(try await app.count("SELECT count(*)::int FROM deliverables WHERE status = 'changes_requested'") == 1)
             // The demo accounts log in with the password the README gives.
             let officer = try await app.login("officer.sari@kolab.id", password: "kolab-demo-2026", role: .officer)
             let worklist = try await app.get("/v1/worklist", token: officer.token)
