@@ -54,6 +54,7 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     BriefController(services: services).register(table)
     RegistrationController(services: services).register(table)
     ContentController(services: services).register(table)
+    PayoutController(services: services).register(table)
     WorklistController(services: services).register(table)
     return BuiltRoutes(router: router, routes: table.entries)
 }

@@ -42,6 +42,19 @@ public struct EventStore: Sendable {
             """, logger: logger)
     }
 
+    /// One event per payout in `payoutIDs`, written in one statement (a batch can hold 100,000).
+    public func recordPayouts(
+        _ payoutIDs: [UUID], by actor: Actor, from: String, to: String, data: [String: String], on connection: PostgresConnection
+    ) async throws {
+        let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
+            SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', p.id, \(from), \(to), \(json)::jsonb
+            FROM payouts p WHERE p.id = ANY(\(payoutIDs)) ORDER BY p.created_at, p.id
+            """, logger: logger)
+    }
+
     /// A campaign's timeline, oldest first, paged by sequence number. `onlyKol` narrows it to what one
     /// KOL may read: the campaign's and the brief's own events, and those about that KOL.
     public func timeline(

@@ -124,9 +124,12 @@ extension Workflows {
         return try await move(id, .rejectPost, actor: actor, on: connection, change: change, data: ["reason": reason])
     }
 
+    /// Cancelling the last open deliverable of a registration whose others are completed makes its payout due.
     public func cancelDeliverable(deliverable id: UUID, reason: String, actor: Actor, on connection: PostgresConnection) async throws
         -> DeliverableRecord
     {
-        try await move(id, .cancel, actor: actor, on: connection, data: ["reason": reason])
+        try await withRegistrationLocked(deliverable: id, actor: actor, on: connection) {
+            try await move(id, .cancel, actor: actor, on: connection, data: ["reason": reason])
+        }
     }
 }

@@ -14,8 +14,12 @@ public struct Workflows: Sendable {
     public let registrations: RegistrationStore
     public let events: EventStore
     public let content: ContentStore
+    public let payouts: PayoutStore
+    public let reports: ReportStore
 
     public init(logger: Logger) {
+        reports = ReportStore(logger: logger)
+        payouts = PayoutStore(logger: logger)
         content = ContentStore(logger: logger)
         accounts = AccountStore(logger: logger)
         kols = KolStore(logger: logger)
