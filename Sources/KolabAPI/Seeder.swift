@@ -60,7 +60,7 @@ public struct Seeder: Sendable {
             var content: [Content]?
         }
         /// Steps, in order, from: draft, forward, officer_approve, officer_request_changes, brand_approve,
-        /// brand_request_changes, relay, post, verify_post.
+        /// brand_request_changes, relay, post, verify_post, insights, verify_insights.
         public struct Content: Decodable, Sendable {
             var key: String
             var unit: Int
@@ -79,6 +79,13 @@ public struct Seeder: Sendable {
         var terms: Terms
         var brief: Brief?
         var registrations: [Registration]?
+        /// After content: approve the campaign's payouts (as its officer) and batch them (as `batchBy`, finance).
+        var payouts: Payouts?
+    }
+
+    public struct Payouts: Decodable, Sendable {
+        var approve: Bool
+        var batchBy: String?
     }
 
     struct CampaignsFile: Decodable {
@@ -246,6 +253,16 @@ public struct Seeder: Sendable {
         if fixture.stage == .running {
             _ = try await workflows.perform(.closeRegistration, campaign: campaign.id, actor: officer, on: connection)
         }
+        if let payouts = fixture.payouts, payouts.approve {
+            let page = try await workflows.payouts.list(
+                visibleTo: officer, PayoutFilter(campaignID: campaign.id), after: nil, limit: PageSize.maximumLimit, on: connection)
+            for payout in page.items {
+                _ = try await workflows.approvePayout(payout.id, actor: officer, on: connection)
+            }
+            if let finance = payouts.batchBy {
+                _ = try await workflows.createBatch(actor: try await actor(finance), on: connection)
+            }
+        }
         return true
     }
 
@@ -289,6 +306,16 @@ public struct Seeder: Sendable {
                     postedAt: Date().addingTimeInterval(-8 * 24 * 3600), actor: kol, on: connection)
             case "verify_post":
                 _ = try await workflows.verifyPost(deliverable: id, actor: officer, on: connection)
+            case "insights":
+                let seed = Int64(id.uuidString.unicodeScalars.reduce(0) { ($0 &* 31 &+ Int($1.value)) % 10_000 })
+                _ = try await workflows.submitInsights(
+                    deliverable: id,
+                    Insights(
+                        reach: 20_000 + seed * 3, impressions: 31_000 + seed * 4, views: 25_000 + seed * 5, likes: 1_200 + seed / 10,
+                        comments: 85, shares: 40, saves: 130, clicks: 210, evidenceUrls: ["https://cdn.example.id/demo/insights-\(id.uuidString.prefix(8)).png"]),
+                    actor: kol, now: Date(), on: connection)
+            case "verify_insights":
+                _ = try await workflows.verifyInsights(deliverable: id, actor: officer, on: connection)
             default:
                 throw KolabError.invalid(field: "steps", "unknown fixture step \(step)")
             }
