@@ -172,6 +172,12 @@ public enum BankFile {
     /// A CSV field: quoted when it holds a comma, quote or line break, and defused when a spreadsheet
     /// would read it as a formula.
     public static func field(_ value: String) -> String {
+        // Fast path: nothing to defuse or quote (the usual bank code, name, number, e-mail).
+        if let first = value.utf8.first, !"=+-@\t\r".utf8.contains(first),
+            !value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+        {
+            return value
+        }
         var text = value
         if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
@@ -182,8 +188,9 @@ public enum BankFile {
 
     public static func line(reference: UUID, amount: Int64, bankCode: String, accountName: String, accountNumber: String,
                             description: String, email: String) -> String {
-        [reference.uuidString.lowercased(), String(amount), bankCode, accountName, accountNumber, description, email]
-            .map(field).joined(separator: ",") + "\n"
+        // The id and the amount never need quoting; the rest may.
+        "\(reference.uuidString.lowercased()),\(amount),\(field(bankCode)),\(field(accountName)),\(field(accountNumber)),"
+            + "\(field(description)),\(field(email))\n"
     }
 }
 

@@ -42,7 +42,7 @@ public struct EventStore: Sendable {
             """, logger: logger)
     }
 
-    /// One event per payout in `payoutIDs`, written in one statement (a batch can hold 100,000).
+    /// One event per payout in `payoutIDs`, written in one statement.
     public func recordPayouts(
         _ payoutIDs: [UUID], by actor: Actor, from: String, to: String, data: [String: String], on connection: PostgresConnection
     ) async throws {
@@ -52,6 +52,18 @@ public struct EventStore: Sendable {
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
             SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', p.id, \(from), \(to), \(json)::jsonb
             FROM payouts p WHERE p.id = ANY(\(payoutIDs)) ORDER BY p.created_at, p.id
+            """, logger: logger)
+    }
+
+    /// One `approved -> exported` event per payout of a new batch, in one statement (a batch can hold 100,000).
+    public func recordBatchExport(batchID: UUID, by actor: Actor, on connection: PostgresConnection) async throws {
+        let json = String(decoding: try JSONEncoder().encode(["batch_id": batchID.uuidString.lowercased()]), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
+            SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', l.payout_id, 'approved', 'exported',
+                   \(json)::jsonb
+            FROM payout_batch_lines l JOIN payouts p ON p.id = l.payout_id WHERE l.batch_id = \(batchID) ORDER BY l.line
             """, logger: logger)
     }
 

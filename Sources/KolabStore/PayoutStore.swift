@@ -276,60 +276,43 @@ public struct PayoutStore: Sendable {
     }
 
     /// Takes every approved, unbatched payout whose KOL has bank details into a new batch, in one
-    /// transaction. Rows another batch is taking right now are skipped (`SKIP LOCKED`), so two batches
+    /// statement. Rows another batch is taking right now are skipped (`SKIP LOCKED`), so two batches
     /// made at the same moment never share a payout. Returns nil when nothing is left to take.
-    public func createBatch(by userID: UUID, on connection: PostgresConnection) async throws -> (UUID, [(UUID, Int64)])? {
-        // 1. Claim the payouts: row locks, skipping those another transaction holds.
-        var picked: [(UUID, Int64, Int64, Int64)] = []
-        for try await row in try await connection.query(
-            """
-            SELECT p.id, p.gross_idr, p.tax_idr, p.net_idr FROM payouts p JOIN kol_profiles k ON k.kol_id = p.kol_id
-            WHERE p.status = 'approved' AND p.batch_id IS NULL AND k.bank_name IS NOT NULL
-            ORDER BY p.created_at, p.id
-            FOR UPDATE OF p SKIP LOCKED
-            """, logger: logger
-        ).decode((UUID, Int64, Int64, Int64).self) {
-            picked.append(row)
-        }
-        guard !picked.isEmpty else { return nil }
-        let ids = picked.map(\.0)
-        let gross = picked.reduce(Int64(0)) { $0 + $1.1 }
-        let tax = picked.reduce(Int64(0)) { $0 + $1.2 }
-        // 2. The batch with its totals.
+    public func createBatch(by userID: UUID, on connection: PostgresConnection) async throws -> UUID? {
         var batchID: UUID?
         for try await id in try await connection.query(
             """
-            INSERT INTO payout_batches (payout_count, total_gross_idr, total_tax_idr, total_net_idr, created_by)
-            VALUES (\(picked.count), \(gross), \(tax), \(gross - tax), \(userID)) RETURNING id
+            WITH picked AS (                                   -- 1. claim the payouts, skipping rows being batched elsewhere
+                SELECT p.id, p.gross_idr, p.tax_idr, p.net_idr, p.created_at
+                FROM payouts p JOIN kol_profiles k ON k.kol_id = p.kol_id
+                WHERE p.status = 'approved' AND p.batch_id IS NULL AND k.bank_name IS NOT NULL
+                ORDER BY p.created_at, p.id
+                FOR UPDATE OF p SKIP LOCKED
+            ), batch AS (                                      -- 2. the batch and its totals (none when nothing was claimed)
+                INSERT INTO payout_batches (payout_count, total_gross_idr, total_tax_idr, total_net_idr, created_by)
+                SELECT count(*), sum(gross_idr)::bigint, sum(tax_idr)::bigint, sum(net_idr)::bigint, \(userID)
+                FROM picked HAVING count(*) > 0
+                RETURNING id
+            ), lines AS (                                      -- 3. the bank file's lines, frozen now
+                INSERT INTO payout_batch_lines (batch_id, line, payout_id, amount_idr, bank_code, account_name, account_number,
+                                                description, email)
+                SELECT batch.id, row_number() OVER (ORDER BY picked.created_at, picked.id), picked.id, picked.net_idr,
+                       k.bank_code, k.account_holder, k.account_number, left('Kolab ' || c.title, 100), u.email
+                FROM picked CROSS JOIN batch
+                JOIN payouts p ON p.id = picked.id
+                JOIN kol_profiles k ON k.kol_id = p.kol_id
+                JOIN users u ON u.id = p.kol_id
+                JOIN campaigns c ON c.id = p.campaign_id
+            ), moved AS (                                      -- 4. the payouts move to exported, in this batch only
+                UPDATE payouts p SET status = 'exported', batch_id = batch.id, updated_at = now()
+                FROM picked CROSS JOIN batch WHERE p.id = picked.id
+            )
+            SELECT id FROM batch
             """, logger: logger
         ).decode(UUID.self) {
             batchID = id
         }
-        guard let batchID else { throw KolabError(.internal, "batch insert returned nothing") }
-        // 3. The bank file's lines, frozen now: amounts, bank details, description.
-        try await connection.query(
-            """
-            INSERT INTO payout_batch_lines (batch_id, line, payout_id, amount_idr, bank_code, account_name, account_number, description, email)
-            SELECT \(batchID), t.ord, p.id, p.net_idr, k.bank_code, k.account_holder, k.account_number,
-                   left('Kolab ' || c.title, 100), u.email
-            FROM unnest(\(ids)::uuid[]) WITH ORDINALITY AS t(id, ord)
-            JOIN payouts p ON p.id = t.id
-            JOIN kol_profiles k ON k.kol_id = p.kol_id
-            JOIN users u ON u.id = p.kol_id
-            JOIN campaigns c ON c.id = p.campaign_id
-            """, logger: logger)
-        // 4. The payouts move to exported, in this batch only.
-        var moved: [(UUID, Int64)] = []
-        for try await row in try await connection.query(
-            """
-            UPDATE payouts SET status = 'exported', batch_id = \(batchID), updated_at = now()
-            WHERE id = ANY(\(ids)) AND status = 'approved' AND batch_id IS NULL RETURNING id, net_idr
-            """, logger: logger
-        ).decode((UUID, Int64).self) {
-            moved.append(row)
-        }
-        guard moved.count == ids.count else { throw KolabError.conflict("Payouts changed while the batch was made; retry.") }
-        return (batchID, moved)
+        return batchID
     }
 
     /// Settles exported payouts of a batch: all of them or none (409 naming those that cannot).

@@ -111,16 +111,15 @@ extension Workflows {
     /// there is nothing to take.
     public func createBatch(actor: Actor, on connection: PostgresConnection) async throws -> BatchRecord {
         try PayoutMachine.checkBatchAccess(actor.role)
-        guard let (batchID, moved) = try await payouts.createBatch(by: actor.userID, on: connection) else {
+        guard let batchID = try await payouts.createBatch(by: actor.userID, on: connection),
+            let batch = try await payouts.batch(id: batchID, on: connection)
+        else {
             throw KolabError.conflict("No approved payout is waiting for a batch (payouts held for missing bank details wait too).")
         }
         try await events.record(
             by: actor, campaignID: nil, entity: .payoutBatch, entityID: batchID, from: nil, to: "exported",
-            data: ["payout_count": "\(moved.count)"], on: connection)
-        try await events.recordPayouts(
-            moved.map(\.0), by: actor, from: PayoutStatus.approved.rawValue, to: PayoutStatus.exported.rawValue,
-            data: ["batch_id": batchID.uuidString.lowercased()], on: connection)
-        guard let batch = try await payouts.batch(id: batchID, on: connection) else { throw KolabError.notFound("payout batch") }
+            data: ["payout_count": "\(batch.payoutCount)"], on: connection)
+        try await events.recordBatchExport(batchID: batchID, by: actor, on: connection)
         return batch
     }
 
