@@ -10,7 +10,8 @@ let package = Package(
     name: "kolab",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "kolab", targets: ["kolab"])
+        .executable(name: "kolab", targets: ["kolab"]),
+        .executable(name: "kolab-ceiling", targets: ["KolabCeiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -73,6 +74,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP framework's ceiling for scripts/bench: fixed bytes, no database. Not part of the service.
+        .executableTarget(
+            name: "KolabCeiling",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

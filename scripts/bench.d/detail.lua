@@ -1,0 +1,13 @@
+-- read_detail: GET /v1/deliverables/{id} as the deliverable's KOL, random ids from detail.map ("token id" lines).
+local pairs_ = {}
+init = function(args)
+  for line in io.lines(args[1]) do
+    local token, id = line:match("(%S+) (%S+)")
+    pairs_[#pairs_ + 1] = { token, id }
+  end
+  math.randomseed(os.time() + #pairs_)
+end
+request = function()
+  local p = pairs_[math.random(#pairs_)]
+  return wrk.format("GET", "/v1/deliverables/" .. p[2], { ["Authorization"] = "Bearer " .. p[1] })
+end
