@@ -219,7 +219,7 @@ public struct Seeder: Sendable {
             actor: officer, on: connection)
         guard fixture.stage != .draft, let brief = fixture.brief else { return true }
         let version = try await workflows.createBrief(
-            BriefDraft(
+            BriefContent(
                 keyMessages: brief.keyMessages, dos: brief.dos, donts: brief.donts, hashtags: brief.hashtags, mentions: brief.mentions,
                 references: brief.references, deliverables: brief.deliverables),
             campaign: campaign.id, actor: officer, on: connection)

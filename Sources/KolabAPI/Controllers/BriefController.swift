@@ -32,7 +32,7 @@ struct BriefController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
         let body = try await request.decodeBody(CreateBrief.self, context: context)
-        let draft = BriefDraft(
+        let draft = BriefContent(
             keyMessages: body.keyMessages ?? [], dos: body.dos ?? [], donts: body.donts ?? [], hashtags: body.hashtags ?? [],
             mentions: body.mentions ?? [], references: body.references ?? [], deliverables: body.deliverables)
         let brief = try await services.write(context) { try await services.workflows.createBrief(draft, campaign: id, actor: actor, on: $0) }

@@ -10,28 +10,6 @@ import NIOCore
 struct PayoutController {
     let services: Services
 
-    struct SubmitInsights: Decodable {
-        var reach: Int64
-        var impressions: Int64
-        var views: Int64
-        var likes: Int64
-        var comments: Int64
-        var shares: Int64
-        var saves: Int64
-        var clicks: Int64
-        var evidenceUrls: [String]
-    }
-
-    struct MarkPaid: Decodable {
-        var payoutIds: [UUID]
-        var bankReference: String
-    }
-
-    struct MarkFailed: Decodable {
-        var payoutIds: [UUID]
-        var reason: String
-    }
-
     func register(_ routes: RouteTable) {
         routes.on(.post, "/v1/deliverables/{id}/insights", submitInsights)
         routes.on(.get, "/v1/deliverables/{id}/insights", insightsHistory)
@@ -55,11 +33,9 @@ struct PayoutController {
     @Sendable func submitInsights(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let body = try await request.decodeBody(SubmitInsights.self, context: context)
-        let insights = Insights(
-            reach: body.reach, impressions: body.impressions, views: body.views, likes: body.likes, comments: body.comments,
-            shares: body.shares, saves: body.saves, clicks: body.clicks,
-            evidenceUrls: body.evidenceUrls.map { $0.trimmingCharacters(in: .whitespaces) })
+        // The domain's own type is the allow-list: its eight counts and the evidence links.
+        var insights = try await request.decodeBody(Insights.self, context: context)
+        insights.evidenceUrls = insights.evidenceUrls.map { $0.trimmingCharacters(in: .whitespaces) }
         var v = Validator()
         insights.validate(into: &v)
         try v.validate()
@@ -198,30 +174,31 @@ struct PayoutController {
             body: body)
     }
 
+    /// `{payout_ids, bank_reference}` (paid) or `{payout_ids, reason}` (failed): one body type, the note named by the outcome.
+    struct Settlement: Decodable {
+        var payoutIds: [UUID]
+        var bankReference: String?
+        var reason: String?
+    }
+
     @Sendable func markPaid(_ request: Request, context: KolabRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
-        let id = try context.parameters.id(of: "payout batch")
-        let body = try await request.decodeBody(MarkPaid.self, context: context)
-        var v = Validator()
-        v.check(!body.payoutIds.isEmpty && body.payoutIds.count <= 100_000, "payout_ids", "must name 1 to 100000 payouts")
-        let reference = v.text(body.bankReference, "bank_reference", max: 200)
-        try v.validate()
-        let batch = try await services.write(context) {
-            try await services.workflows.settle(batch: id, payoutIDs: Array(Set(body.payoutIds)), paid: true, note: reference, actor: actor, on: $0)
-        }
-        return try Response.json(BatchResponse(batch))
+        try await settle(request, context: context, paid: true)
     }
 
     @Sendable func markFailed(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        try await settle(request, context: context, paid: false)
+    }
+
+    func settle(_ request: Request, context: KolabRequestContext, paid: Bool) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "payout batch")
-        let body = try await request.decodeBody(MarkFailed.self, context: context)
+        let body = try await request.decodeBody(Settlement.self, context: context)
         var v = Validator()
         v.check(!body.payoutIds.isEmpty && body.payoutIds.count <= 100_000, "payout_ids", "must name 1 to 100000 payouts")
-        let reason = v.text(body.reason, "reason", max: 2000)
+        let note = paid ? v.text(body.bankReference ?? "", "bank_reference", max: 200) : v.text(body.reason ?? "", "reason", max: 2000)
         try v.validate()
         let batch = try await services.write(context) {
-            try await services.workflows.settle(batch: id, payoutIDs: Array(Set(body.payoutIds)), paid: false, note: reason, actor: actor, on: $0)
+            try await services.workflows.settle(batch: id, payoutIDs: Array(Set(body.payoutIds)), paid: paid, note: note, actor: actor, on: $0)
         }
         return try Response.json(BatchResponse(batch))
     }

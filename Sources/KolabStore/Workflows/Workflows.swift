@@ -80,33 +80,10 @@ extension Workflows {
 
 // MARK: - Briefs
 
-/// A brief version as written by its author, before validation.
-public struct BriefDraft: Sendable {
-    public var keyMessages: [String]
-    public var dos: [String]
-    public var donts: [String]
-    public var hashtags: [String]
-    public var mentions: [String]
-    public var references: [String]
-    public var deliverables: [BriefDeliverable]
-
-    public init(
-        keyMessages: [String], dos: [String], donts: [String], hashtags: [String], mentions: [String], references: [String],
-        deliverables: [BriefDeliverable]
-    ) {
-        self.keyMessages = keyMessages
-        self.dos = dos
-        self.donts = donts
-        self.hashtags = hashtags
-        self.mentions = mentions
-        self.references = references
-        self.deliverables = deliverables
-    }
-}
-
 extension Workflows {
     /// Writes the campaign's next brief version (the campaign's row lock numbers versions one at a time).
-    public func createBrief(_ draft: BriefDraft, campaign id: UUID, actor: Actor, on connection: PostgresConnection) async throws
+    /// `draft` is the version as its author wrote it; it is validated against the campaign here.
+    public func createBrief(_ draft: BriefContent, campaign id: UUID, actor: Actor, on connection: PostgresConnection) async throws
         -> BriefRecord
     {
         let campaign = try await visibleCampaign(id, actor: actor, lock: true, on: connection)
