@@ -120,17 +120,22 @@ WITH picked AS (
 UPDATE payouts p SET status = 'exported', batch_id = batch.id FROM picked CROSS JOIN batch WHERE p.id = picked.id;
 
 \echo [9/9] the maps of the benchmark (tokens to ids), then ANALYZE
+-- Numbered after the sample is drawn, so that n runs 1..count without gaps.
 CREATE TABLE bench_detail AS
-SELECT row_number() OVER () AS n, 'bench-' || split_part(u.email, '@', 1) AS token, d.id AS deliverable_id
-FROM (SELECT DISTINCT ON (kol_id) id, kol_id FROM deliverables ORDER BY kol_id, id) d JOIN users u ON u.id = d.kol_id
-ORDER BY random() LIMIT 20000;
+SELECT row_number() OVER () AS n, token, deliverable_id FROM (
+    SELECT 'bench-' || split_part(u.email, '@', 1) AS token, d.id AS deliverable_id
+    FROM (SELECT DISTINCT ON (kol_id) id, kol_id FROM deliverables ORDER BY kol_id, id) d JOIN users u ON u.id = d.kol_id
+    ORDER BY random() LIMIT 20000) sample;
 -- Deliverables the write scenario moves back and forth (approved <-> posted), one per KOL.
 CREATE TABLE bench_write AS
-SELECT row_number() OVER () AS n, 'bench-' || split_part(u.email, '@', 1) AS kol_token,
-       'bench-' || split_part(o.email, '@', 1) AS officer_token, d.id AS deliverable_id
-FROM (SELECT DISTINCT ON (kol_id) id, kol_id, campaign_id FROM deliverables WHERE status = 'approved' ORDER BY kol_id, id) d
-JOIN users u ON u.id = d.kol_id JOIN campaigns c ON c.id = d.campaign_id JOIN users o ON o.id = c.officer_id
-ORDER BY random() LIMIT 5000;
+SELECT row_number() OVER () AS n, kol_token, officer_token, deliverable_id FROM (
+    SELECT 'bench-' || split_part(u.email, '@', 1) AS kol_token, 'bench-' || split_part(o.email, '@', 1) AS officer_token,
+           d.id AS deliverable_id
+    FROM (SELECT DISTINCT ON (kol_id) id, kol_id, campaign_id FROM deliverables WHERE status = 'approved' ORDER BY kol_id, id) d
+    JOIN users u ON u.id = d.kol_id JOIN campaigns c ON c.id = d.campaign_id JOIN users o ON o.id = c.officer_id
+    ORDER BY random() LIMIT 5000) sample;
+CREATE UNIQUE INDEX ON bench_detail (n);
+CREATE UNIQUE INDEX ON bench_write (n);
 ANALYZE;
 SELECT (SELECT count(*) FROM kol_profiles) AS kols, (SELECT count(*) FROM campaigns) AS campaigns,
        (SELECT count(*) FROM registrations) AS registrations, (SELECT count(*) FROM deliverables) AS deliverables,
