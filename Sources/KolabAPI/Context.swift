@@ -4,6 +4,7 @@ import Hummingbird
 import KolabDomain
 import KolabStore
 import Logging
+import Synchronization
 import NIOCore
 import PostgresNIO
 
@@ -50,9 +51,9 @@ public struct KolabRequestContext: RequestContext {
 public enum KolabJSON {
     static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.keyEncodingStrategy = .custom(SnakeCaseKeys.key(for:))
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }
 
@@ -90,5 +91,47 @@ public enum KolabJSON {
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
             return try makeDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         }
+    }
+}
+
+/// snake_case keys for responses, each name converted once and cached. Foundation's
+/// `.convertToSnakeCase` converts every key of every object anew (a sixth of the CPU of a 50-campaign
+/// list), and writes `rateIdrPer1000` as `rate_idr_per1000` where the contract says `rate_idr_per_1000`.
+enum SnakeCaseKeys {
+    private static let cache = Mutex<[String: String]>([:])
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    @Sendable static func key(for path: [any CodingKey]) -> any CodingKey {
+        guard let key = path.last, key.intValue == nil else { return path.last ?? Key(stringValue: "") }
+        let name = key.stringValue
+        if let known = cache.withLock({ $0[name] }) { return Key(stringValue: known) }
+        let snake = convert(name)
+        cache.withLock { $0[name] = snake }
+        return Key(stringValue: snake)
+    }
+
+    /// `brandId` -> `brand_id`, `rateIdrPer1000` -> `rate_idr_per_1000`.
+    static func convert(_ name: String) -> String {
+        var out = ""
+        var previous: Character?
+        for character in name {
+            if character.isUppercase {
+                if !out.isEmpty { out += "_" }
+                out += character.lowercased()
+            } else if character.isNumber, let previous, previous.isLetter {
+                out += "_"
+                out.append(character)
+            } else {
+                out.append(character)
+            }
+            previous = character
+        }
+        return out
     }
 }

@@ -61,18 +61,7 @@ extension KolabError {
         return result.isEmpty ? "body" : result
     }
 
-    static func snakeCase(_ name: String) -> String {
-        var out = ""
-        for character in name {
-            if character.isUppercase {
-                if !out.isEmpty { out += "_" }
-                out += character.lowercased()
-            } else {
-                out.append(character)
-            }
-        }
-        return out
-    }
+    static func snakeCase(_ name: String) -> String { SnakeCaseKeys.convert(name) }
 
     static func describe(_ type: Any.Type) -> String {
         switch type {

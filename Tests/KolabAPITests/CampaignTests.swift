@@ -18,6 +18,9 @@ struct CampaignTests {
             #expect(created["officer_id"] == cast.officer.id)
             #expect(created.json["accepted_count"] as? Int == 0)
             #expect((created.json["terms"] as? [String: Any])?["withholding_bp"] as? Int == 250)
+            let bonus = (created.json["terms"] as? [String: Any])?["bonus"] as? [String: Any]
+            #expect(bonus?["rate_idr_per_1000"] as? Int == 2_000)  // the contract's spelling, digits included
+            #expect(bonus?["cap_idr"] as? Int == 500_000)
             #expect(created.json["brand_review_required"] as? Bool == true)
             #expect(created.json["max_revision_rounds"] as? Int == 2)
             #expect(created.json["insights_after_days"] as? Int == 7)
