@@ -165,7 +165,8 @@ public enum PayoutMachine {
     }
 }
 
-/// One line of a bank bulk-transfer file.
+/// The bank bulk-transfer file: its header, and the field rule its lines follow (the lines themselves
+/// are written by PostgreSQL's `bank_file_line` when a batch is made; the report CSV uses `field` here).
 public enum BankFile {
     public static let header = "reference_id,amount,bank_code,account_name,account_number,description,email"
 
@@ -186,12 +187,6 @@ public enum BankFile {
         return text
     }
 
-    public static func line(reference: UUID, amount: Int64, bankCode: String, accountName: String, accountNumber: String,
-                            description: String, email: String) -> String {
-        // The id and the amount never need quoting; the rest may.
-        "\(reference.uuidString.lowercased()),\(amount),\(field(bankCode)),\(field(accountName)),\(field(accountNumber)),"
-            + "\(field(description)),\(field(email))\n"
-    }
 }
 
 /// The rates of a campaign report, in integer rupiah where they are money.

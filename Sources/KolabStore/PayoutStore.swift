@@ -295,9 +295,11 @@ public struct PayoutStore: Sendable {
                 RETURNING id
             ), lines AS (                                      -- 3. the bank file's lines, frozen now
                 INSERT INTO payout_batch_lines (batch_id, line, payout_id, amount_idr, bank_code, account_name, account_number,
-                                                description, email)
+                                                description, email, csv)
                 SELECT batch.id, row_number() OVER (ORDER BY picked.created_at, picked.id), picked.id, picked.net_idr,
-                       k.bank_code, k.account_holder, k.account_number, left('Kolab ' || c.title, 100), u.email
+                       k.bank_code, k.account_holder, k.account_number, left('Kolab ' || c.title, 100), u.email,
+                       bank_file_line(picked.id, picked.net_idr, k.bank_code, k.account_holder, k.account_number,
+                                      left('Kolab ' || c.title, 100), u.email)
                 FROM picked CROSS JOIN batch
                 JOIN payouts p ON p.id = picked.id
                 JOIN kol_profiles k ON k.kol_id = p.kol_id
@@ -340,35 +342,21 @@ public struct PayoutStore: Sendable {
 }
 
 extension PayoutStore {
-    /// Streams a batch's bank-file lines in order, `chunk` at a time, from one query: memory holds a chunk,
-    /// never the batch.
-    public func streamLines(
-        batchID: UUID, on connection: PostgresConnection, _ emit: ([BatchLine]) async throws -> Void, chunk: Int = 512
-    ) async throws {
-        var lines: [BatchLine] = []
-        lines.reserveCapacity(chunk)
-        for try await r in try await connection.query(
-            """
-            SELECT payout_id, amount_idr, bank_code, account_name, account_number, description, email
-            FROM payout_batch_lines WHERE batch_id = \(batchID) ORDER BY line
-            """, logger: logger
-        ).decode((UUID, Int64, String, String, String, String, String).self) {
-            lines.append(BatchLine(payoutID: r.0, amountIdr: r.1, bankCode: r.2, accountName: r.3, accountNumber: r.4, description: r.5, email: r.6))
-            if lines.count == chunk {
-                try await emit(lines)
-                lines.removeAll(keepingCapacity: true)
+    /// Streams a batch's bank-file lines, as stored, in order: `emit` gets a chunk of raw bytes at a
+    /// time (about 64 KiB), so memory holds a chunk, never the batch.
+    public func streamLines(batchID: UUID, on connection: PostgresConnection, _ emit: (ByteBuffer) async throws -> Void) async throws {
+        var chunk = ByteBuffer()
+        chunk.reserveCapacity(1 << 16)
+        for try await row in try await connection.query(
+            "SELECT csv FROM payout_batch_lines WHERE batch_id = \(batchID) ORDER BY line", logger: logger
+        ) {
+            var line = try row.decode(ByteBuffer.self)
+            chunk.writeBuffer(&line)
+            if chunk.readableBytes >= 1 << 16 {
+                try await emit(chunk)
+                chunk.clear()
             }
         }
-        if !lines.isEmpty { try await emit(lines) }
+        if chunk.readableBytes > 0 { try await emit(chunk) }
     }
-}
-
-public struct BatchLine: Sendable {
-    public var payoutID: UUID
-    public var amountIdr: Int64
-    public var bankCode: String
-    public var accountName: String
-    public var accountNumber: String
-    public var description: String
-    public var email: String
 }

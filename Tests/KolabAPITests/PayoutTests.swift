@@ -236,6 +236,21 @@ struct PayoutTests {
         }
     }
 
+    @Test func bankFileFieldsAreQuotedAndFormulasDefused() async throws {
+        try await TestApp.run { app in
+            let (p, payoutID) = try await app.finishedProduction()
+            _ = try await app.patch(
+                "/v1/kols/\(p.cast.kol.id)", token: p.cast.kol.token,
+                ["bank": ["bank_name": "BCA", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "=HYPERLINK(\"x\"), Ibu"]],
+                ifMatch: "\"v1\"")
+            _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: p.cast.finance.token)
+            let batch = try #require(try await app.post("/v1/payout-batches", token: p.cast.finance.token)["id"])
+            let csv = try await app.get("/v1/payout-batches/\(batch)/export.csv", token: p.cast.finance.token).text
+            #expect(csv.contains(",BCA,\"'=HYPERLINK(\"\"x\"\"), Ibu\",1234567890,"), "\(csv)")
+            #expect(BankFile.field("=HYPERLINK(\"x\"), Ibu") == "\"'=HYPERLINK(\"\"x\"\"), Ibu\"")
+        }
+    }
+
     @Test func badSettlementsChangeNothing() async throws {
         try await TestApp.run { app in
             let (p, payoutID) = try await app.finishedProduction()

@@ -111,9 +111,10 @@ WITH picked AS (
     SELECT count(*), sum(gross_idr), sum(tax_idr), sum(net_idr), (SELECT id FROM users WHERE email = 'finance@bench.kolab.id')
     FROM picked RETURNING id
 ), lines AS (
-    INSERT INTO payout_batch_lines (batch_id, line, payout_id, amount_idr, bank_code, account_name, account_number, description, email)
+    INSERT INTO payout_batch_lines (batch_id, line, payout_id, amount_idr, bank_code, account_name, account_number, description, email, csv)
     SELECT batch.id, row_number() OVER (ORDER BY picked.created_at, picked.id), picked.id, picked.net_idr, k.bank_code,
-           k.account_holder, k.account_number, left('Kolab ' || c.title, 100), u.email
+           k.account_holder, k.account_number, left('Kolab ' || c.title, 100), u.email,
+           bank_file_line(picked.id, picked.net_idr, k.bank_code, k.account_holder, k.account_number, left('Kolab ' || c.title, 100), u.email)
     FROM picked CROSS JOIN batch JOIN payouts p ON p.id = picked.id JOIN kol_profiles k ON k.kol_id = p.kol_id
     JOIN users u ON u.id = p.kol_id JOIN campaigns c ON c.id = p.campaign_id
 )

@@ -145,15 +145,12 @@ struct PayoutController {
             buffer.writeString(BankFile.header + "\n")
             do {
                 try await services.database.withConnection { connection in
-                    try await services.workflows.payouts.streamLines(batchID: id, on: connection) { lines in
-                        for line in lines {
-                            buffer.writeString(
-                                BankFile.line(
-                                    reference: line.payoutID, amount: line.amountIdr, bankCode: line.bankCode, accountName: line.accountName,
-                                    accountNumber: line.accountNumber, description: line.description, email: line.email))
+                    try await services.workflows.payouts.streamLines(batchID: id, on: connection) { chunk in
+                        if buffer.readableBytes > 0 {
+                            try await writer.write(buffer)
+                            buffer.clear()
                         }
-                        try await writer.write(buffer)
-                        buffer.clear()
+                        try await writer.write(chunk)
                     }
                 }
             } catch {
