@@ -3,9 +3,15 @@
 
 -- A CSV field: defused when a spreadsheet would read it as a formula, quoted when it holds a comma,
 -- a quote or a line break (the same rule as BankFile.field in the domain module).
+-- One CASE expression, so that PostgreSQL inlines it (a FROM clause here made every call a separate
+-- execution: 4.5 s for 100,000 lines instead of a fraction of that).
 CREATE FUNCTION csv_field(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v ~ '[",\r\n]' THEN '"' || replace(v, '"', '""') || '"' ELSE v END
-    FROM (SELECT CASE WHEN value ~ '^[-=+@\t\r]' THEN '''' || value ELSE value END AS v) defused
+    SELECT CASE
+        WHEN value ~ '^[-=+@\t\r]' AND value ~ '[",\r\n]' THEN '"''' || replace(value, '"', '""') || '"'
+        WHEN value ~ '^[-=+@\t\r]' THEN '''' || value
+        WHEN value ~ '[",\r\n]' THEN '"' || replace(value, '"', '""') || '"'
+        ELSE value
+    END
 $$;
 
 CREATE FUNCTION bank_file_line(payout_id uuid, amount_idr bigint, bank_code text, account_name text, account_number text,
