@@ -3,7 +3,9 @@
 -- and reviews, 1,000,000 events, 100,000 payouts in one batch. Every step prints its name first.
 \set ON_ERROR_STOP 1
 \timing on
-SELECT (100000 * :scale)::int AS kols, (2000 * :scale)::int AS campaigns \gset
+-- At least 300 campaigns (60 recruiting), so that a KOL's first page of recruiting campaigns holds 50
+-- items at every size and list latency compares like with like.
+SELECT (100000 * :scale)::int AS kols, GREATEST((2000 * :scale)::int, 300) AS campaigns \gset
 \echo [1/9] brands, officers, finance and their tokens
 INSERT INTO brands (name) SELECT 'Bench Brand ' || g FROM generate_series(1, 100) g;
 INSERT INTO users (email, password_hash, role, display_name)
