@@ -162,20 +162,34 @@ public struct KolStore: Sendable {
         ).collect()).isEmpty
     }
 
-    /// Searches profiles for selection; every filter is optional and uses an index.
+    /// Searches profiles for selection. Only the filters given become SQL, so each search has a plan of
+    /// its own: the page walks `kol_profiles` in keyset order and probes each KOL's social accounts by
+    /// its key (a lateral lookup), instead of reading every account to build a hash table.
     public func search(
         _ search: KolSearch, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<KolRecord> {
-        let niches = search.niche.map { [$0] }
-        var query: PostgresQuery = """
-            SELECT \(unescaped: Self.columns) FROM kol_profiles k JOIN users u ON u.id = k.kol_id
-            WHERE (\(niches)::text[] IS NULL OR k.niches @> \(niches)::text[])
-              AND (\(search.region)::text IS NULL OR lower(k.region) = lower(\(search.region)))
-              AND ((\(search.platform?.rawValue)::text IS NULL AND \(search.minFollowers)::bigint IS NULL)
-                   OR EXISTS (SELECT 1 FROM kol_social_accounts s WHERE s.kol_id = k.kol_id
-                              AND (\(search.platform?.rawValue)::text IS NULL OR s.platform = \(search.platform?.rawValue))
-                              AND s.followers >= COALESCE(\(search.minFollowers)::bigint, 0)))
-            """
+        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM kol_profiles k JOIN users u ON u.id = k.kol_id")
+        if search.platform != nil || search.minFollowers != nil {
+            query.sql += " JOIN LATERAL (SELECT 1 FROM kol_social_accounts s WHERE s.kol_id = k.kol_id"
+            if let platform = search.platform {
+                let p = query.bind(platform.rawValue)
+                query.sql += " AND s.platform = \(p)"
+            }
+            if let minFollowers = search.minFollowers {
+                let p = query.bind(minFollowers)
+                query.sql += " AND s.followers >= \(p)"
+            }
+            query.sql += " LIMIT 1) account ON true"
+        }
+        query.sql += " WHERE true"
+        if let niche = search.niche {
+            let p = query.bind([niche])
+            query.sql += " AND k.niches @> \(p)::text[]"
+        }
+        if let region = search.region {
+            let p = query.bind(region)
+            query.sql += " AND lower(k.region) = lower(\(p))"
+        }
         Keyset.after(position, createdAt: "k.created_at", id: "k.kol_id", into: &query)
         query.sql += " ORDER BY k.created_at, k.kol_id LIMIT \(limit + 1)"
         return Page(fetched: try await kols(query, on: connection), limit: limit) { $0.position }

@@ -16,7 +16,7 @@ SELECT p.id FROM payouts p JOIN kol_profiles k ON k.kol_id = p.kol_id WHERE true
 -- name: payouts_for_kol
 SELECT p.id FROM payouts p JOIN kol_profiles k ON k.kol_id = p.kol_id WHERE true AND p.kol_id = :kol::uuid ORDER BY p.created_at, p.id LIMIT 51;
 -- name: kols_by_niche_and_followers
-SELECT k.kol_id FROM kol_profiles k JOIN users u ON u.id = k.kol_id WHERE (ARRAY['food']::text[] IS NULL OR k.niches @> ARRAY['food']::text[]) AND (NULL::text IS NULL OR lower(k.region) = lower(NULL)) AND ((NULL::text IS NULL AND 100000::bigint IS NULL) OR EXISTS (SELECT 1 FROM kol_social_accounts s WHERE s.kol_id = k.kol_id AND (NULL::text IS NULL OR s.platform = NULL) AND s.followers >= COALESCE(100000::bigint, 0))) ORDER BY k.created_at, k.kol_id LIMIT 51;
+SELECT k.kol_id FROM kol_profiles k JOIN users u ON u.id = k.kol_id JOIN LATERAL (SELECT 1 FROM kol_social_accounts s WHERE s.kol_id = k.kol_id AND s.followers >= 100000 LIMIT 1) account ON true WHERE true AND k.niches @> ARRAY['food']::text[] ORDER BY k.created_at, k.kol_id LIMIT 51;
 -- name: users_page
 SELECT u.id FROM users u WHERE (NULL::text IS NULL OR u.role = NULL) AND (NULL::uuid IS NULL OR u.brand_id = NULL) ORDER BY u.created_at, u.id LIMIT 51;
 -- name: batch_lines
