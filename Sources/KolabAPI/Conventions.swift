@@ -221,9 +221,9 @@ extension Response {
     }
 
     static func json(_ body: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
-        let data = try KolabJSON.makeEncoder().encode(body)
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: "\(data.count)"]
+        let buffer = try StreamingJSONEncoder().encode(body)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: "\(buffer.readableBytes)"]
         if let etag { headers[.eTag] = etag }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
     }
 }

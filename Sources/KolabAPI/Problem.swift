@@ -52,8 +52,7 @@ extension KolabError: HTTPResponseError {
             type: "urn:kolab:problem:\(slug)", title: title, status: Int(status.code),
             detail: code == .internal ? "Something went wrong on our side; the request id is \(context.id)." : detail,
             instance: request.uri.path, errors: fieldErrors.isEmpty ? nil : fieldErrors)
-        var buffer = ByteBuffer()
-        buffer.writeBytes(try KolabJSON.makeEncoder().encode(problem))
+        let buffer = try StreamingJSONEncoder().encode(problem)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.contentLength] = "\(buffer.readableBytes)"
