@@ -32,7 +32,7 @@ public struct AccountStore: Sendable {
 
     private func users(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [UserRecord] {
         var result: [UserRecord] = []
-        let rows = try await connection.query(query, logger: logger)
+        let rows = try await connection.run(query, logger: logger)
         for try await (id, email, role, brandID, name, createdAt, micros) in rows.decode(
             (UUID, String, String, UUID?, String, Date, Int64).self)
         {
@@ -53,7 +53,7 @@ public struct AccountStore: Sendable {
         let rows = try await users(
             """
             INSERT INTO users AS u (email, password_hash, role, brand_id, display_name)
-            VALUES (\(email.value), \(passwordHash), \(role.rawValue), \(brandID), \(displayName))
+            VALUES (\(email.value), \(passwordHash), \(role.rawValue), \(brandID)::uuid, \(displayName))
             RETURNING \(unescaped: Self.userColumns)
             """, on: connection)
         return rows[0]
@@ -69,7 +69,7 @@ public struct AccountStore: Sendable {
 
     /// The stored bcrypt hash of a user, for login only.
     public func passwordHash(email: EmailAddress, on connection: PostgresConnection) async throws -> (UUID, String)? {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             "SELECT id, password_hash FROM users WHERE email = \(email.value)", logger: logger)
         for try await row in rows.decode((UUID, String).self) { return row }
         return nil
@@ -80,8 +80,8 @@ public struct AccountStore: Sendable {
     ) async throws -> Page<UserRecord> {
         var query: PostgresQuery = """
             SELECT \(unescaped: Self.userColumns) FROM users u
-            WHERE (\(role?.rawValue)::text IS NULL OR u.role = \(role?.rawValue))
-              AND (\(brandID)::uuid IS NULL OR u.brand_id = \(brandID))
+            WHERE (\(role?.rawValue)::text IS NULL OR u.role = \(role?.rawValue)::text)
+              AND (\(brandID)::uuid IS NULL OR u.brand_id = \(brandID)::uuid)
             """
         Keyset.after(position, createdAt: "u.created_at", id: "u.id", into: &query)
         query.sql += " ORDER BY u.created_at, u.id LIMIT \(limit + 1)"
@@ -89,7 +89,7 @@ public struct AccountStore: Sendable {
     }
 
     public func userCount(on connection: PostgresConnection) async throws -> Int {
-        for try await count in try await connection.query("SELECT count(*)::int FROM users", logger: logger).decode(Int.self) {
+        for try await count in try await connection.run("SELECT count(*)::int FROM users", logger: logger).decode(Int.self) {
             return count
         }
         return 0
@@ -101,7 +101,7 @@ public struct AccountStore: Sendable {
 
     private func brands(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [BrandRecord] {
         var result: [BrandRecord] = []
-        for try await (id, name, createdAt, micros) in try await connection.query(query, logger: logger).decode(
+        for try await (id, name, createdAt, micros) in try await connection.run(query, logger: logger).decode(
             (UUID, String, Date, Int64).self)
         {
             result.append(BrandRecord(id: id, name: name, createdAt: createdAt, position: PagePosition(micros: micros, id: id)))
@@ -127,7 +127,7 @@ public struct AccountStore: Sendable {
         only: UUID?, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<BrandRecord> {
         var query: PostgresQuery = """
-            SELECT \(unescaped: Self.brandColumns) FROM brands b WHERE (\(only)::uuid IS NULL OR b.id = \(only))
+            SELECT \(unescaped: Self.brandColumns) FROM brands b WHERE (\(only)::uuid IS NULL OR b.id = \(only)::uuid)
             """
         Keyset.after(position, createdAt: "b.created_at", id: "b.id", into: &query)
         query.sql += " ORDER BY b.created_at, b.id LIMIT \(limit + 1)"

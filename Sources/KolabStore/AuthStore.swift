@@ -20,7 +20,7 @@ public struct AuthStore: Sendable {
     }
 
     public func storeToken(_ token: String, userID: UUID, lifetimeSeconds: Int, on connection: PostgresConnection) async throws -> Date {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             INSERT INTO auth_tokens (token_hash, user_id, expires_at)
             VALUES (\(Self.hash(token: token)), \(userID), now() + \(lifetimeSeconds) * interval '1 second')
@@ -32,7 +32,7 @@ public struct AuthStore: Sendable {
 
     /// The live (unexpired, unrevoked) token's user.
     public func actor(forToken token: String, on connection: PostgresConnection) async throws -> Actor? {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT u.id, u.role, u.brand_id FROM auth_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = \(Self.hash(token: token)) AND t.revoked_at IS NULL AND t.expires_at > now()
@@ -45,14 +45,14 @@ public struct AuthStore: Sendable {
     }
 
     public func revoke(token: String, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.run(
             "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token: token)) AND revoked_at IS NULL",
             logger: logger)
     }
 
     /// Seconds until the oldest failure in the window ages out, when the e-mail has used up its attempts.
     public func lockedOutFor(email: String, on connection: PostgresConnection) async throws -> Int? {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT count(*)::int,
                    COALESCE(CEIL(EXTRACT(EPOCH FROM (min(failed_at) + \(Self.failureWindowSeconds) * interval '1 second' - now())))::int, 0)
@@ -68,7 +68,7 @@ public struct AuthStore: Sendable {
 
     public func recordFailure(email: String, on connection: PostgresConnection) async throws {
         // Purging the e-mail's old rows here keeps the table at most a window deep per address.
-        try await connection.query(
+        try await connection.run(
             """
             WITH purge AS (DELETE FROM login_failures
                            WHERE email = \(email) AND failed_at <= now() - \(Self.failureWindowSeconds) * interval '1 second')
@@ -77,12 +77,12 @@ public struct AuthStore: Sendable {
     }
 
     public func clearFailures(email: String, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM login_failures WHERE email = \(email)", logger: logger)
+        try await connection.run("DELETE FROM login_failures WHERE email = \(email)", logger: logger)
     }
 
     /// The secret a named signing key holds (created by the first migration).
     public func signingKey(_ name: String, on connection: PostgresConnection) async throws -> [UInt8] {
-        for try await secret in try await connection.query(
+        for try await secret in try await connection.run(
             "SELECT secret FROM signing_keys WHERE name = \(name)", logger: logger
         ).decode(ByteBuffer.self) {
             return Array(secret.readableBytesView)

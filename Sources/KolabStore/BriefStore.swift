@@ -42,7 +42,7 @@ public struct BriefStore: Sendable {
 
     private func briefs(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [BriefRecord] {
         var result: [BriefRecord] = []
-        for try await row in try await connection.query(query, logger: logger).decode(
+        for try await row in try await connection.run(query, logger: logger).decode(
             (UUID, UUID, Int, String, [String], [String], [String], [String], [String], [String], String, Date, Date?).self)
         {
             guard let status = BriefStatus(rawValue: row.3) else { throw KolabError(.internal, "unknown brief status \(row.3)") }
@@ -100,7 +100,7 @@ public struct BriefStore: Sendable {
     /// Returns the version superseded, if any.
     public func publish(campaignID: UUID, version: Int, on connection: PostgresConnection) async throws -> Int? {
         var superseded: Int?
-        for try await old in try await connection.query(
+        for try await old in try await connection.run(
             """
             UPDATE brief_versions SET status = 'superseded'
             WHERE campaign_id = \(campaignID) AND status = 'published' RETURNING version
@@ -108,7 +108,7 @@ public struct BriefStore: Sendable {
         ).decode(Int.self) {
             superseded = old
         }
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE brief_versions SET status = 'published', published_at = now()
             WHERE campaign_id = \(campaignID) AND version = \(version) AND status = 'draft' RETURNING version

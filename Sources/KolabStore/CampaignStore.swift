@@ -96,7 +96,7 @@ public struct CampaignStore: Sendable {
 
     private func campaigns(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CampaignRecord] {
         var result: [CampaignRecord] = []
-        for try await row in try await connection.query(query, logger: logger) {
+        for try await row in try await connection.run(query, logger: logger) {
             let a = try row.decode(
                 (UUID, UUID, UUID?, String, String, String, [String], Int, Int, Int64, [String], [String], Date?, Bool, Int, Int, Int64,
                  String?, Int64?, Int64?, Int, Int?, Int, Date, Date, Int64, Bool).self)
@@ -123,10 +123,10 @@ public struct CampaignStore: Sendable {
             INSERT INTO campaigns AS c (brand_id, officer_id, title, description, platforms, kol_slots, min_followers, niches, regions,
                 registration_closes_at, brand_review_required, max_revision_rounds, insights_after_days, fee_idr, bonus_metric,
                 bonus_rate_idr_per_1000, bonus_cap_idr, withholding_bp, created_by)
-            VALUES (\(new.brandID), \(new.officerID), \(new.title), \(new.description), \(new.platforms.map(\.rawValue)), \(new.kolSlots),
-                \(new.eligibility.minFollowers), \(new.eligibility.niches), \(new.eligibility.regions), \(new.registrationClosesAt),
+            VALUES (\(new.brandID), \(new.officerID)::uuid, \(new.title), \(new.description), \(new.platforms.map(\.rawValue)), \(new.kolSlots),
+                \(new.eligibility.minFollowers), \(new.eligibility.niches), \(new.eligibility.regions), \(new.registrationClosesAt)::timestamptz,
                 \(new.brandReviewRequired), \(new.maxRevisionRounds), \(new.insightsAfterDays), \(new.terms.feeIdr),
-                \(bonus?.metric.rawValue), \(bonus?.rateIdrPer1000), \(bonus?.capIdr), \(new.terms.withholdingBp), \(createdBy))
+                \(bonus?.metric.rawValue)::text, \(bonus?.rateIdrPer1000)::bigint, \(bonus?.capIdr)::bigint, \(new.terms.withholdingBp), \(createdBy))
             RETURNING
             """
         let kol = query.bind(UUID?.none)
@@ -203,27 +203,27 @@ public struct CampaignStore: Sendable {
     /// Applies `changes` if the campaign is still at `version`; false when it moved on (412).
     public func update(id: UUID, version: Int, _ changes: Changes, on connection: PostgresConnection) async throws -> Bool {
         let terms = changes.terms
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE campaigns SET
-                officer_id = COALESCE(\(changes.officerID), officer_id),
-                title = COALESCE(\(changes.title), title),
-                description = COALESCE(\(changes.description), description),
+                officer_id = COALESCE(\(changes.officerID)::uuid, officer_id),
+                title = COALESCE(\(changes.title)::text, title),
+                description = COALESCE(\(changes.description)::text, description),
                 platforms = COALESCE(\(changes.platforms?.map(\.rawValue))::text[], platforms),
-                kol_slots = COALESCE(\(changes.kolSlots), kol_slots),
-                min_followers = COALESCE(\(changes.eligibility?.minFollowers), min_followers),
+                kol_slots = COALESCE(\(changes.kolSlots)::bigint, kol_slots),
+                min_followers = COALESCE(\(changes.eligibility?.minFollowers)::bigint, min_followers),
                 niches = COALESCE(\(changes.eligibility?.niches)::text[], niches),
                 regions = COALESCE(\(changes.eligibility?.regions)::text[], regions),
-                registration_closes_at = COALESCE(\(changes.registrationClosesAt), registration_closes_at),
-                brand_review_required = COALESCE(\(changes.brandReviewRequired), brand_review_required),
-                max_revision_rounds = COALESCE(\(changes.maxRevisionRounds), max_revision_rounds),
-                insights_after_days = COALESCE(\(changes.insightsAfterDays), insights_after_days),
-                fee_idr = COALESCE(\(terms?.feeIdr), fee_idr),
-                withholding_bp = COALESCE(\(terms?.withholdingBp), withholding_bp),
+                registration_closes_at = COALESCE(\(changes.registrationClosesAt)::timestamptz, registration_closes_at),
+                brand_review_required = COALESCE(\(changes.brandReviewRequired)::boolean, brand_review_required),
+                max_revision_rounds = COALESCE(\(changes.maxRevisionRounds)::bigint, max_revision_rounds),
+                insights_after_days = COALESCE(\(changes.insightsAfterDays)::bigint, insights_after_days),
+                fee_idr = COALESCE(\(terms?.feeIdr)::bigint, fee_idr),
+                withholding_bp = COALESCE(\(terms?.withholdingBp)::bigint, withholding_bp),
                 -- Terms replace the bonus whole: terms without a bonus remove it.
-                bonus_metric = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.metric.rawValue) ELSE bonus_metric END,
-                bonus_rate_idr_per_1000 = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.rateIdrPer1000) ELSE bonus_rate_idr_per_1000 END,
-                bonus_cap_idr = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.capIdr) ELSE bonus_cap_idr END,
+                bonus_metric = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.metric.rawValue)::text ELSE bonus_metric END,
+                bonus_rate_idr_per_1000 = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.rateIdrPer1000)::bigint ELSE bonus_rate_idr_per_1000 END,
+                bonus_cap_idr = CASE WHEN \(terms != nil) THEN \(terms?.bonus?.capIdr)::bigint ELSE bonus_cap_idr END,
                 version = version + 1,
                 updated_at = now()
             WHERE id = \(id) AND version = \(version)
@@ -235,7 +235,7 @@ public struct CampaignStore: Sendable {
 
     /// Moves the status if it is still `from` (the row is locked by the caller; this guard is the backstop).
     public func setStatus(id: UUID, from: CampaignStatus, to: CampaignStatus, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE campaigns SET status = \(to.rawValue), version = version + 1, updated_at = now()
             WHERE id = \(id) AND status = \(from.rawValue) RETURNING id
@@ -247,7 +247,7 @@ public struct CampaignStore: Sendable {
     /// Takes one slot in one guarded statement: never past `kol_slots`, however many accept at once.
     /// Returns false when every slot is taken.
     public func takeSlot(id: UUID, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE campaigns SET accepted_count = accepted_count + 1, updated_at = now()
             WHERE id = \(id) AND accepted_count < kol_slots RETURNING accepted_count
@@ -257,13 +257,13 @@ public struct CampaignStore: Sendable {
     }
 
     public func releaseSlot(id: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.run(
             "UPDATE campaigns SET accepted_count = accepted_count - 1, updated_at = now() WHERE id = \(id) AND accepted_count > 0",
             logger: logger)
     }
 
     /// Whether `userID` is an officer (campaigns are assigned to officers only).
     public func isOfficer(_ userID: UUID, on connection: PostgresConnection) async throws -> Bool {
-        !(try await connection.query("SELECT 1 FROM users WHERE id = \(userID) AND role = 'officer'", logger: logger).collect()).isEmpty
+        !(try await connection.run("SELECT 1 FROM users WHERE id = \(userID) AND role = 'officer'", logger: logger).collect()).isEmpty
     }
 }

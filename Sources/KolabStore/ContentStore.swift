@@ -55,7 +55,7 @@ public struct ContentStore: Sendable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
         var result: [DraftRecord] = []
-        for try await row in try await connection.query(query, logger: logger).decode(
+        for try await row in try await connection.run(query, logger: logger).decode(
             (UUID, UUID, Int, String, String, String, Date, String).self)
         {
             let reviews = try decoder.decode([ReviewJSON].self, from: Data(row.7.utf8)).map {
@@ -87,7 +87,7 @@ public struct ContentStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> DraftRecord {
         let mediaJSON = String(decoding: try JSONEncoder().encode(media), as: UTF8.self)
-        let inserted = try await connection.query(
+        let inserted = try await connection.run(
             """
             INSERT INTO drafts (deliverable_id, version, caption, media, notes, submitted_by)
             VALUES (\(deliverableID), \(version), \(caption), \(mediaJSON)::jsonb, \(notes), \(submittedBy)) RETURNING id
@@ -103,7 +103,7 @@ public struct ContentStore: Sendable {
     public func addReview(
         draftID: UUID, decision: ReviewDecision, message: String, reviewer: Actor, on connection: PostgresConnection
     ) async throws -> ReviewRecord {
-        let inserted = try await connection.query(
+        let inserted = try await connection.run(
             """
             INSERT INTO reviews (draft_id, decision, message, reviewer_id, reviewer_role)
             VALUES (\(draftID), \(decision.rawValue), \(message), \(reviewer.userID), \(reviewer.role.rawValue))
@@ -134,17 +134,17 @@ public struct ContentStore: Sendable {
         deliverableID: UUID, from: DeliverableStatus, to: DeliverableStatus, _ change: DeliverableChange,
         on connection: PostgresConnection
     ) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE deliverables SET
                 status = \(to.rawValue),
-                current_draft_version = COALESCE(\(change.draftVersion), current_draft_version),
+                current_draft_version = COALESCE(\(change.draftVersion)::bigint, current_draft_version),
                 revision_rounds_used = revision_rounds_used + \(change.usedRound ? 1 : 0),
                 extra_rounds = extra_rounds + \(change.extraRound ? 1 : 0),
-                post_url = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.url), post_url) END,
-                posted_at = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.postedAt), posted_at) END,
-                insights_due_at = CASE WHEN \(change.insightsAfterDays)::int IS NULL THEN insights_due_at
-                                       ELSE posted_at + \(change.insightsAfterDays) * interval '1 day' END,
+                post_url = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.url)::text, post_url) END,
+                posted_at = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.postedAt)::timestamptz, posted_at) END,
+                insights_due_at = CASE WHEN \(change.insightsAfterDays)::bigint IS NULL THEN insights_due_at
+                                       ELSE posted_at + \(change.insightsAfterDays)::bigint * interval '1 day' END,
                 updated_at = now()
             WHERE id = \(deliverableID) AND status = \(from.rawValue)
             RETURNING id

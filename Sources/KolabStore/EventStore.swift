@@ -34,11 +34,11 @@ public struct EventStore: Sendable {
         data: [String: String] = [:], on connection: PostgresConnection
     ) async throws {
         let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
-            VALUES (\(actor?.userID), \(actor?.role.rawValue ?? "system"), \(campaignID), \(kolID), \(entity.rawValue), \(entityID),
-                    \(from), \(to), \(json)::jsonb)
+            VALUES (\(actor?.userID)::uuid, \(actor?.role.rawValue ?? "system"), \(campaignID)::uuid, \(kolID)::uuid, \(entity.rawValue),
+                    \(entityID), \(from)::text, \(to)::text, \(json)::jsonb)
             """, logger: logger)
     }
 
@@ -47,7 +47,7 @@ public struct EventStore: Sendable {
         _ payoutIDs: [UUID], by actor: Actor, from: String, to: String, data: [String: String], on connection: PostgresConnection
     ) async throws {
         let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
             SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', p.id, \(from), \(to), \(json)::jsonb
@@ -58,7 +58,7 @@ public struct EventStore: Sendable {
     /// One `approved -> exported` event per payout of a new batch, in one statement (a batch can hold 100,000).
     public func recordBatchExport(batchID: UUID, by actor: Actor, on connection: PostgresConnection) async throws {
         let json = String(decoding: try JSONEncoder().encode(["batch_id": batchID.uuidString.lowercased()]), as: UTF8.self)
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
             SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', l.payout_id, 'approved', 'exported',
@@ -73,11 +73,11 @@ public struct EventStore: Sendable {
         campaignID: UUID, onlyKol: UUID?, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<EventRecord> {
         let afterSeq = position?.micros ?? 0
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT seq, id, at, actor_id, actor_role, campaign_id, entity_type, entity_id, from_state, to_state, data::text
             FROM events WHERE campaign_id = \(campaignID) AND seq > \(afterSeq)
-              AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol) OR (kol_id IS NULL AND entity_type IN ('campaign', 'brief_version')))
+              AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid OR (kol_id IS NULL AND entity_type IN ('campaign', 'brief_version')))
             ORDER BY seq LIMIT \(limit + 1)
             """, logger: logger)
         var events: [EventRecord] = []

@@ -43,9 +43,9 @@ public struct IdempotencyStore: Sendable {
         let lockName = "\(userID.uuidString)/\(key)"
         let lockQuery: PostgresQuery = "SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockName), 7041))"
         var locked = false
-        for try await value in try await connection.query(lockQuery, logger: logger).decode(Bool.self) { locked = value }
+        for try await value in try await connection.run(lockQuery, logger: logger).decode(Bool.self) { locked = value }
         guard locked else { return .inFlight }
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT request_hash, status_code, headers::text, body FROM idempotency_keys
             WHERE user_id = \(userID) AND key = \(key)
@@ -64,7 +64,7 @@ public struct IdempotencyStore: Sendable {
     public func save(userID: UUID, key: String, response: StoredResponse, on connection: PostgresConnection) async throws {
         let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
         // An expired record of the same key is replaced: keys are only kept 24 hours.
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, headers, body)
             VALUES (\(userID), \(key), \(ByteBuffer(bytes: response.requestHash)), \(Int16(response.status)), \(headers)::jsonb,
@@ -78,7 +78,7 @@ public struct IdempotencyStore: Sendable {
     /// Deletes records past their 24 hours; returns how many.
     @discardableResult
     public func purgeExpired(on connection: PostgresConnection) async throws -> Int {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             WITH gone AS (DELETE FROM idempotency_keys
                           WHERE created_at <= now() - \(Self.retentionSeconds) * interval '1 second' RETURNING 1)

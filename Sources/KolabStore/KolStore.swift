@@ -53,7 +53,7 @@ public struct KolStore: Sendable {
     private func kols(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [KolRecord] {
         var result: [KolRecord] = []
         let decoder = JSONDecoder()
-        for try await row in try await connection.query(query, logger: logger) {
+        for try await row in try await connection.run(query, logger: logger) {
             let columns = try row.decode(
                 (UUID, String, String, String, String, [String], String, String?, String?, String?, String?, Int, Date, Date, Int64)
                     .self)
@@ -80,20 +80,21 @@ public struct KolStore: Sendable {
 
     /// Creates the profile of a KOL user created in the same transaction.
     public func createProfile(kolID: UUID, _ profile: KolProfileInput, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO kol_profiles (kol_id, full_name, city, region, niches, bank_name, bank_code, account_number, account_holder)
             VALUES (\(kolID), \(profile.fullName), \(profile.city), \(profile.region), \(profile.niches),
-                    \(profile.bank?.bankName), \(profile.bank?.bankCode), \(profile.bank?.accountNumber), \(profile.bank?.accountHolder))
+                    \(profile.bank?.bankName)::text, \(profile.bank?.bankCode)::text, \(profile.bank?.accountNumber)::text,
+                    \(profile.bank?.accountHolder)::text)
             """, logger: logger)
         try await replaceSocialAccounts(kolID: kolID, profile.socialAccounts, on: connection)
     }
 
     private func replaceSocialAccounts(kolID: UUID, _ accounts: [SocialAccount], on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM kol_social_accounts WHERE kol_id = \(kolID)", logger: logger)
+        try await connection.run("DELETE FROM kol_social_accounts WHERE kol_id = \(kolID)", logger: logger)
         guard !accounts.isEmpty else { return }
         // One statement for all accounts: arrays bind directly and unnest into rows.
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO kol_social_accounts (kol_id, position, platform, handle, followers)
             SELECT \(kolID), a.ord - 1, a.platform, a.handle, a.followers
@@ -128,17 +129,17 @@ public struct KolStore: Sendable {
     public func update(
         kolID: UUID, expectedVersion: Int, _ changes: Changes, on connection: PostgresConnection
     ) async throws -> Bool {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE kol_profiles SET
-                full_name = COALESCE(\(changes.fullName), full_name),
-                city = COALESCE(\(changes.city), city),
-                region = COALESCE(\(changes.region), region),
+                full_name = COALESCE(\(changes.fullName)::text, full_name),
+                city = COALESCE(\(changes.city)::text, city),
+                region = COALESCE(\(changes.region)::text, region),
                 niches = COALESCE(\(changes.niches)::text[], niches),
-                bank_name = COALESCE(\(changes.bank?.bankName), bank_name),
-                bank_code = COALESCE(\(changes.bank?.bankCode), bank_code),
-                account_number = COALESCE(\(changes.bank?.accountNumber), account_number),
-                account_holder = COALESCE(\(changes.bank?.accountHolder), account_holder),
+                bank_name = COALESCE(\(changes.bank?.bankName)::text, bank_name),
+                bank_code = COALESCE(\(changes.bank?.bankCode)::text, bank_code),
+                account_number = COALESCE(\(changes.bank?.accountNumber)::text, account_number),
+                account_holder = COALESCE(\(changes.bank?.accountHolder)::text, account_holder),
                 version = version + 1,
                 updated_at = now()
             WHERE kol_id = \(kolID) AND version = \(expectedVersion)
@@ -154,7 +155,7 @@ public struct KolStore: Sendable {
 
     /// Whether the KOL registered for any campaign of the brand (then the brand sees the profile).
     public func isRegistered(kolID: UUID, withBrand brandID: UUID, on connection: PostgresConnection) async throws -> Bool {
-        !(try await connection.query(
+        !(try await connection.run(
             """
             SELECT 1 FROM registrations r JOIN campaigns c ON c.id = r.campaign_id
             WHERE r.kol_id = \(kolID) AND c.brand_id = \(brandID) LIMIT 1

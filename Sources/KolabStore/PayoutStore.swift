@@ -77,7 +77,7 @@ public struct PayoutStore: Sendable {
 
     func insights(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [InsightsRecord] {
         var result: [InsightsRecord] = []
-        for try await r in try await connection.query(query, logger: logger).decode(
+        for try await r in try await connection.run(query, logger: logger).decode(
             (UUID, UUID, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, [String], String, String?, Date, Date?).self)
         {
             result.append(
@@ -112,9 +112,9 @@ public struct PayoutStore: Sendable {
 
     /// Decides the pending submission: `verified`, or `rejected` with a reason.
     public func decideInsights(deliverableID: UUID, verified: Bool, reason: String?, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
-            UPDATE insights SET status = \(verified ? "verified" : "rejected"), rejection_reason = \(reason), decided_at = now()
+            UPDATE insights SET status = \(verified ? "verified" : "rejected"), rejection_reason = \(reason)::text, decided_at = now()
             WHERE deliverable_id = \(deliverableID) AND status = 'submitted' RETURNING id
             """, logger: logger
         ).collect()
@@ -143,7 +143,7 @@ public struct PayoutStore: Sendable {
 
     func payouts(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PayoutRecord] {
         var result: [PayoutRecord] = []
-        for try await row in try await connection.query(query, logger: logger) {
+        for try await row in try await connection.run(query, logger: logger) {
             let r = try row.decode(
                 (UUID, UUID, UUID, UUID, String, Int64, Int64, Int64, Int64, Int64, String?, Int64, Int64?, Int64?, Int, UUID?, String?,
                  String?, Date?, Date?, Date, Date, String?, Int64).self)
@@ -165,12 +165,12 @@ public struct PayoutStore: Sendable {
         registrationID: UUID, campaignID: UUID, kolID: UUID, _ b: PayoutBreakdown, on connection: PostgresConnection
     ) async throws -> UUID {
         var id: UUID?
-        for try await value in try await connection.query(
+        for try await value in try await connection.run(
             """
             INSERT INTO payouts (registration_id, campaign_id, kol_id, fee_idr, bonus_idr, gross_idr, tax_idr, net_idr, metric,
                                  metric_value, rate_idr_per_1000, cap_idr, withholding_bp)
             VALUES (\(registrationID), \(campaignID), \(kolID), \(b.feeIdr), \(b.bonusIdr), \(b.grossIdr), \(b.taxIdr), \(b.netIdr),
-                    \(b.metric?.rawValue), \(b.metricValue), \(b.rateIdrPer1000), \(b.capIdr), \(b.withholdingBp))
+                    \(b.metric?.rawValue)::text, \(b.metricValue), \(b.rateIdrPer1000)::bigint, \(b.capIdr)::bigint, \(b.withholdingBp))
             RETURNING id
             """, logger: logger
         ).decode(UUID.self) {
@@ -232,7 +232,7 @@ public struct PayoutStore: Sendable {
 
     /// Approves a calculated or failed payout (a failed one leaves its old batch for a later one).
     public func approve(id: UUID, from: PayoutStatus, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE payouts SET status = 'approved', approved_at = now(), batch_id = NULL, failure_reason = NULL, updated_at = now()
             WHERE id = \(id) AND status = \(from.rawValue) RETURNING id
@@ -253,7 +253,7 @@ public struct PayoutStore: Sendable {
 
     func batches(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [BatchRecord] {
         var result: [BatchRecord] = []
-        for try await r in try await connection.query(query, logger: logger).decode(
+        for try await r in try await connection.run(query, logger: logger).decode(
             (UUID, Int, Int64, Int64, Int64, UUID, Date, Int, Int, Int64).self)
         {
             result.append(
@@ -280,7 +280,7 @@ public struct PayoutStore: Sendable {
     /// made at the same moment never share a payout. Returns nil when nothing is left to take.
     public func createBatch(by userID: UUID, on connection: PostgresConnection) async throws -> UUID? {
         var batchID: UUID?
-        for try await id in try await connection.query(
+        for try await id in try await connection.run(
             """
             WITH picked AS (                                   -- 1. claim the payouts, skipping rows being batched elsewhere
                 SELECT p.id, p.gross_idr, p.tax_idr, p.net_idr, p.created_at
@@ -322,10 +322,10 @@ public struct PayoutStore: Sendable {
         batchID: UUID, payoutIDs: [UUID], paid: Bool, bankReference: String?, reason: String?, on connection: PostgresConnection
     ) async throws -> [UUID] {
         var moved: [UUID] = []
-        for try await id in try await connection.query(
+        for try await id in try await connection.run(
             """
-            UPDATE payouts SET status = \(paid ? "paid" : "failed"), bank_reference = \(bankReference),
-                paid_at = CASE WHEN \(paid) THEN now() END, failure_reason = \(reason), updated_at = now()
+            UPDATE payouts SET status = \(paid ? "paid" : "failed"), bank_reference = \(bankReference)::text,
+                paid_at = CASE WHEN \(paid) THEN now() END, failure_reason = \(reason)::text, updated_at = now()
             WHERE id = ANY(\(payoutIDs)) AND batch_id = \(batchID) AND status = 'exported'
             RETURNING id
             """, logger: logger
@@ -347,7 +347,7 @@ extension PayoutStore {
     public func streamLines(batchID: UUID, on connection: PostgresConnection, _ emit: (ByteBuffer) async throws -> Void) async throws {
         var chunk = ByteBuffer()
         chunk.reserveCapacity(1 << 16)
-        for try await row in try await connection.query(
+        for try await row in try await connection.run(
             "SELECT csv FROM payout_batch_lines WHERE batch_id = \(batchID) ORDER BY line", logger: logger
         ) {
             var line = try row.decode(ByteBuffer.self)

@@ -57,7 +57,7 @@ public struct RegistrationStore: Sendable {
 
     private func registrations(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [RegistrationRecord] {
         var result: [RegistrationRecord] = []
-        for try await row in try await connection.query(query, logger: logger).decode(
+        for try await row in try await connection.run(query, logger: logger).decode(
             (UUID, UUID, UUID, String, String, Int?, Date?, Date, Date, Int64, Int?).self)
         {
             guard let status = RegistrationStatus(rawValue: row.3) else { throw KolabError(.internal, "unknown registration status") }
@@ -109,7 +109,7 @@ public struct RegistrationStore: Sendable {
     /// Moves the status if it is still `from` (the caller holds the row lock; this guard is the backstop).
     public func setStatus(id: UUID, from: RegistrationStatus, to: RegistrationStatus, on connection: PostgresConnection) async throws {
         let decided = to == .accepted || to == .rejected
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             UPDATE registrations SET status = \(to.rawValue), updated_at = now(),
                 decided_at = CASE WHEN \(decided) THEN now() ELSE decided_at END
@@ -120,14 +120,14 @@ public struct RegistrationStore: Sendable {
     }
 
     public func acknowledge(id: UUID, version: Int, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.run(
             "UPDATE registrations SET brief_version_acknowledged = \(version), updated_at = now() WHERE id = \(id)", logger: logger)
     }
 
     /// Whether any deliverable of the registration has been approved (then the KOL can no longer withdraw).
     public func hasSignedOffContent(id: UUID, on connection: PostgresConnection) async throws -> Bool {
         let states = DeliverableStatus.signedOff.map(\.rawValue)
-        return !(try await connection.query(
+        return !(try await connection.run(
             "SELECT 1 FROM deliverables WHERE registration_id = \(id) AND status = ANY(\(states)) LIMIT 1", logger: logger
         ).collect()).isEmpty
     }
@@ -142,7 +142,7 @@ public struct RegistrationStore: Sendable {
 
     func deliverables(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
         var result: [DeliverableRecord] = []
-        for try await row in try await connection.query(query, logger: logger).decode(
+        for try await row in try await connection.run(query, logger: logger).decode(
             (UUID, UUID, UUID, UUID, Int, String, Int, String, String, String, Int, Int, Int, Date, Date, String?, Date?, Date?, Date, Date)
                 .self)
         {
@@ -163,7 +163,7 @@ public struct RegistrationStore: Sendable {
     /// of each line's quantity, with the line's due times. Returns how many.
     @discardableResult
     public func createDeliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> Int {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             INSERT INTO deliverables (registration_id, campaign_id, kol_id, brief_version, key, unit, platform, format,
                                       draft_due_at, post_due_at)
@@ -183,7 +183,7 @@ public struct RegistrationStore: Sendable {
     /// Cancels the registration's open deliverables (withdrawal); returns their ids and former states.
     public func cancelOpenDeliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> [(UUID, String)] {
         var cancelled: [(UUID, String)] = []
-        for try await row in try await connection.query(
+        for try await row in try await connection.run(
             """
             UPDATE deliverables d SET status = 'cancelled', updated_at = now()
             FROM (SELECT id, status FROM deliverables WHERE registration_id = \(registrationID)

@@ -37,25 +37,25 @@ public struct ReportStore: Sendable {
     /// `onlyKol` narrows everything to one KOL's own figures (what a KOL may read).
     public func report(campaignID: UUID, onlyKol: UUID?, on connection: PostgresConnection) async throws -> ReportData {
         var registrationFunnel: [String: Int] = [:]
-        for try await (status, count) in try await connection.query(
+        for try await (status, count) in try await connection.run(
             """
             SELECT status, count(*)::int FROM registrations
-            WHERE campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)) GROUP BY status
+            WHERE campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid) GROUP BY status
             """, logger: logger
         ).decode((String, Int).self) {
             registrationFunnel[status] = count
         }
         var deliverableFunnel: [String: Int] = [:]
-        for try await (status, count) in try await connection.query(
+        for try await (status, count) in try await connection.run(
             """
             SELECT status, count(*)::int FROM deliverables
-            WHERE campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)) GROUP BY status
+            WHERE campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid) GROUP BY status
             """, logger: logger
         ).decode((String, Int).self) {
             deliverableFunnel[status] = count
         }
         var rows: [ReportRow] = []
-        for try await r in try await connection.query(
+        for try await r in try await connection.run(
             """
             SELECT r.kol_id, k.full_name, r.status,
                    (SELECT count(*)::int FROM deliverables d WHERE d.registration_id = r.id AND d.status <> 'cancelled'),
@@ -72,7 +72,7 @@ public struct ReportStore: Sendable {
                 WHERE d.registration_id = r.id AND x.status = 'verified'
             ) i ON true
             LEFT JOIN payouts p ON p.registration_id = r.id
-            WHERE r.campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR r.kol_id = \(onlyKol))
+            WHERE r.campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR r.kol_id = \(onlyKol)::uuid)
               AND EXISTS (SELECT 1 FROM deliverables d WHERE d.registration_id = r.id)
             ORDER BY k.full_name, r.kol_id
             """, logger: logger
@@ -83,10 +83,10 @@ public struct ReportStore: Sendable {
                     impressions: r.6, views: r.7, engagements: r.8, payoutStatus: r.9, grossIdr: r.10, netIdr: r.11))
         }
         var median: Double?
-        for try await value in try await connection.query(
+        for try await value in try await connection.run(
             """
             SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (paid_at - created_at)) / 86400.0)
-            FROM payouts WHERE campaign_id = \(campaignID) AND status = 'paid' AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol))
+            FROM payouts WHERE campaign_id = \(campaignID) AND status = 'paid' AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid)
             """, logger: logger
         ).decode(Double?.self) {
             median = value

@@ -27,12 +27,17 @@ public struct WorklistStore: Sendable {
     public func officerItems(
         officerID: UUID?, now: Date, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<WorklistItem> {
-        var query: PostgresQuery = """
+        // Only the filter that applies becomes SQL: an `x IS NULL OR ...` form would keep a prepared
+        // statement's generic plan from using the officer index.
+        var query = PostgresQuery(unsafeSQL: "")
+        let officerFilter = officerID.map { "AND officer_id = \(query.bind($0))" } ?? ""
+        let nowParam = query.bind(now)
+        query.sql = """
             WITH mine AS (
                 SELECT id, registration_closes_at FROM campaigns
-                WHERE status IN ('recruiting', 'running', 'completed') AND (\(officerID)::uuid IS NULL OR officer_id = \(officerID))
+                WHERE status IN ('recruiting', 'running', 'completed') \(officerFilter)
             )
-            SELECT kind, campaign_id, entity_type, entity_id, since, due_at, \(unescaped: Keyset.micros("since")) FROM (
+            SELECT kind, campaign_id, entity_type, entity_id, since, due_at, \(Keyset.micros("since")) FROM (
                 SELECT 'registration_to_decide' AS kind, r.campaign_id, 'registration' AS entity_type, r.id AS entity_id,
                        r.created_at AS since, c.registration_closes_at AS due_at
                 FROM registrations r JOIN mine c ON c.id = r.campaign_id
@@ -51,11 +56,11 @@ public struct WorklistStore: Sendable {
               UNION ALL
                 SELECT 'overdue_draft', d.campaign_id, 'deliverable', d.id, d.draft_due_at, d.draft_due_at
                 FROM deliverables d JOIN mine c ON c.id = d.campaign_id
-                WHERE d.status IN ('awaiting_draft', 'changes_requested') AND d.draft_due_at < \(now)
+                WHERE d.status IN ('awaiting_draft', 'changes_requested') AND d.draft_due_at < \(nowParam)
               UNION ALL
                 SELECT 'overdue_post', d.campaign_id, 'deliverable', d.id, d.post_due_at, d.post_due_at
                 FROM deliverables d JOIN mine c ON c.id = d.campaign_id
-                WHERE d.status = 'approved' AND d.post_due_at < \(now)
+                WHERE d.status = 'approved' AND d.post_due_at < \(nowParam)
             ) items WHERE true
             """
         return try await page(&query, after: position, limit: limit, on: connection)
@@ -83,7 +88,7 @@ public struct WorklistStore: Sendable {
         Keyset.after(position, createdAt: "since", id: "entity_id", into: &query)
         query.sql += " ORDER BY since, entity_id LIMIT \(limit + 1)"
         var items: [WorklistItem] = []
-        for try await row in try await connection.query(query, logger: logger).decode((String, UUID, String, UUID, Date, Date?, Int64).self) {
+        for try await row in try await connection.run(query, logger: logger).decode((String, UUID, String, UUID, Date, Date?, Int64).self) {
             items.append(
                 WorklistItem(
                     kind: row.0, campaignID: row.1, entityType: row.2, entityID: row.3, since: row.4, dueAt: row.5,
