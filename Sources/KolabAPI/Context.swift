@@ -15,6 +15,9 @@ public struct KolabRequestContext: RequestContext {
     public var actor: Actor?
     /// The bearer token as sent, for revoking it; never logged.
     var bearerToken: String?
+    /// The pooled connection `AuthMiddleware` leased to look up the token, kept for the rest of the
+    /// request so that an authenticated request takes one lease, not two.
+    var connection: PostgresConnection?
     /// The transaction that `IdempotencyMiddleware` opened for this request, if any.
     var transaction: PostgresConnection?
 

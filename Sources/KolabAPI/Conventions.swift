@@ -114,24 +114,27 @@ struct ListRequest {
     var limit: Int
     var after: PagePosition?
     let scope: String
+    /// The request's connection, for the cursor key's first read (no second pool lease per request).
+    let connection: PostgresConnection?
 }
 
 extension Services {
     /// Reads `?limit=` and `?cursor=` for the list named `scope` (a cursor of another list is a 400).
-    func listRequest(_ request: Request, scope: String) async throws -> ListRequest {
+    func listRequest(_ request: Request, _ context: KolabRequestContext, scope: String) async throws -> ListRequest {
         let limit = try PageSize(request.uri.queryParameters.get("limit")).limit
+        let connection = context.transaction ?? context.connection
         var after: PagePosition?
         if let cursor = request.uri.queryParameters.get("cursor") {
-            after = try await cursors.decode(cursor, scope: scope)
+            after = try await cursors.decode(cursor, scope: scope, on: connection)
         }
-        return ListRequest(limit: limit, after: after, scope: scope)
+        return ListRequest(limit: limit, after: after, scope: scope, connection: connection)
     }
 
     func listResponse<Record: Sendable, Item: Encodable & Sendable>(
         _ page: Page<Record>, _ list: ListRequest, _ transform: (Record) -> Item
     ) async throws -> ListResponse<Item> {
         var cursor: String?
-        if let next = page.next { cursor = try await cursors.encode(next, scope: list.scope) }
+        if let next = page.next { cursor = try await cursors.encode(next, scope: list.scope, on: list.connection) }
         return ListResponse(data: page.items.map(transform), nextCursor: cursor)
     }
 }
@@ -148,9 +151,16 @@ final class CursorCodec: Sendable {
         self.database = database
     }
 
-    private func signingKey() async throws -> SymmetricKey {
+    /// The key, read once; on the caller's connection when it holds one (a second lease could wait
+    /// forever when every pooled connection is held by a request that waits here too).
+    private func signingKey(on connection: PostgresConnection?) async throws -> SymmetricKey {
         if let key = key.withLock({ $0 }) { return key }
-        let secret = try await database.withConnection { try await auth.signingKey("cursor", on: $0) }
+        let secret: [UInt8]
+        if let connection {
+            secret = try await auth.signingKey("cursor", on: connection)
+        } else {
+            secret = try await database.withConnection { try await auth.signingKey("cursor", on: $0) }
+        }
         let loaded = SymmetricKey(data: secret)
         key.withLock { $0 = loaded }
         return loaded
@@ -161,19 +171,19 @@ final class CursorCodec: Sendable {
         var i: UUID
     }
 
-    func encode(_ position: PagePosition, scope: String) async throws -> String {
+    func encode(_ position: PagePosition, scope: String, on connection: PostgresConnection?) async throws -> String {
         let payload = try JSONEncoder().encode(Payload(m: position.micros, i: position.id))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(scope.utf8) + [0] + payload, using: try await signingKey())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(scope.utf8) + [0] + payload, using: try await signingKey(on: connection))
         return Base64URL.encode(payload) + "." + Base64URL.encode(Data(mac))
     }
 
-    func decode(_ cursor: String, scope: String) async throws -> PagePosition {
+    func decode(_ cursor: String, scope: String, on connection: PostgresConnection?) async throws -> PagePosition {
         let invalid = KolabError(.malformed, "The cursor is not one this list gave out; start again without `cursor`.")
         let parts = cursor.split(separator: ".")
         guard parts.count == 2, let payload = Base64URL.decode(String(parts[0])), let mac = Base64URL.decode(String(parts[1]))
         else { throw invalid }
         guard
-            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(scope.utf8) + [0] + payload, using: try await signingKey()),
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(scope.utf8) + [0] + payload, using: try await signingKey(on: connection)),
             let decoded = try? JSONDecoder().decode(Payload.self, from: payload)
         else { throw invalid }
         return PagePosition(micros: decoded.m, id: decoded.i)

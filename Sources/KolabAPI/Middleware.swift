@@ -90,17 +90,19 @@ struct AuthMiddleware: RouterMiddleware {
             throw KolabError(.unauthenticated, "The Authorization header must be `Bearer <token>`.")
         }
         let token = String(parts[1])
-        let actor = try await services.database.withConnection { connection in
-            try await services.auth.actor(forToken: token, on: connection)
+        // The connection that finds the caller serves the handler too (one pool lease per request).
+        // A streamed body is written after this returns and must lease its own.
+        return try await services.database.withConnection { connection in
+            guard let actor = try await services.auth.actor(forToken: token, on: connection) else {
+                throw KolabError(.unauthenticated, "The token is unknown, expired or revoked; get a new one from POST /v1/auth/tokens.")
+            }
+            var context = context
+            context.actor = actor
+            context.bearerToken = token
+            context.connection = connection
+            context.logger[metadataKey: "user_id"] = "\(actor.userID)"
+            return try await next(request, context)
         }
-        guard let actor else {
-            throw KolabError(.unauthenticated, "The token is unknown, expired or revoked; get a new one from POST /v1/auth/tokens.")
-        }
-        var context = context
-        context.actor = actor
-        context.bearerToken = token
-        context.logger[metadataKey: "user_id"] = "\(actor.userID)"
-        return try await next(request, context)
     }
 }
 
@@ -129,7 +131,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let requestHash = Array(hasher.finalize())
         let finalRequest = request
 
-        return try await services.database.withTransaction { transaction in
+        return try await services.transaction(context) { transaction in
             switch try await services.idempotency.claim(userID: actor.userID, key: key, on: transaction) {
             case .inFlight:
                 throw KolabError.conflict("A request with this Idempotency-Key is still running; retry once it has finished.")

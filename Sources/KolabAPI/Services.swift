@@ -44,15 +44,25 @@ public struct Services: Sendable {
         self.cursors = CursorCodec(auth: auth, database: database)
     }
 
-    /// Runs reads on the request's transaction when a middleware holds one, else on a pooled connection.
+    /// Runs reads on the request's transaction when a middleware holds one, else on the request's
+    /// connection, else on a pooled one.
     func read<T: Sendable>(_ context: KolabRequestContext, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         if let transaction = context.transaction { return try await body(transaction) }
+        if let connection = context.connection { return try await body(connection) }
         return try await database.withConnection(body)
     }
 
     /// Runs a change in the request's transaction (the idempotency key commits with it), or in a new one.
     func write<T: Sendable>(_ context: KolabRequestContext, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         if let transaction = context.transaction { return try await body(transaction) }
+        return try await transaction(context, body)
+    }
+
+    /// A new transaction on the request's connection, or on a pooled one for anonymous requests.
+    func transaction<T: Sendable>(_ context: KolabRequestContext, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        if let connection = context.connection {
+            return try await Database.transaction(on: connection, logger: database.logger, body)
+        }
         return try await database.withTransaction(body)
     }
 }

@@ -32,7 +32,7 @@ struct BrandController {
 
     @Sendable func list(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireRole(.admin, .officer, .finance, .brand, action: "list brands")
-        let list = try await services.listRequest(request, scope: "brands")
+        let list = try await services.listRequest(request, context, scope: "brands")
         let only = actor.role == .brand ? actor.brandID : nil
         let page = try await services.read(context) {
             try await services.accounts.listBrands(only: only, after: list.after, limit: list.limit, on: $0)

@@ -117,7 +117,7 @@ struct CampaignController {
             filter.status = status
         }
         filter.brandID = try request.queryUUID("brand_id")
-        let list = try await services.listRequest(request, scope: "campaigns")
+        let list = try await services.listRequest(request, context, scope: "campaigns")
         let page = try await services.read(context) {
             try await services.campaigns.list(visibleTo: actor, filter, after: list.after, limit: list.limit, on: $0)
         }
@@ -204,7 +204,7 @@ struct CampaignController {
     @Sendable func timeline(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
-        let list = try await services.listRequest(request, scope: "events:\(id)")
+        let list = try await services.listRequest(request, context, scope: "events:\(id)")
         let page = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             return try await services.events.timeline(

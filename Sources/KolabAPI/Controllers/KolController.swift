@@ -81,7 +81,7 @@ struct KolController {
         }
         filters.region = query.get("region")
         try v.validate()
-        let list = try await services.listRequest(request, scope: "kols")
+        let list = try await services.listRequest(request, context, scope: "kols")
         let page = try await services.read(context) {
             try await services.kols.search(filters, after: list.after, limit: list.limit, on: $0)
         }

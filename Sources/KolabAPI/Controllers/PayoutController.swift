@@ -87,7 +87,7 @@ struct PayoutController {
         }
         filter.campaignID = try request.queryUUID("campaign_id")
         filter.batchID = try request.queryUUID("batch_id")
-        let list = try await services.listRequest(request, scope: "payouts")
+        let list = try await services.listRequest(request, context, scope: "payouts")
         let page = try await services.read(context) {
             try await services.workflows.payouts.list(visibleTo: actor, filter, after: list.after, limit: list.limit, on: $0)
         }
@@ -119,7 +119,7 @@ struct PayoutController {
     @Sendable func listBatches(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         try PayoutMachine.checkBatchAccess(actor.role)
-        let list = try await services.listRequest(request, scope: "payout-batches")
+        let list = try await services.listRequest(request, context, scope: "payout-batches")
         let page = try await services.read(context) {
             try await services.workflows.payouts.listBatches(after: list.after, limit: list.limit, on: $0)
         }

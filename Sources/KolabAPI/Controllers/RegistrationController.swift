@@ -57,7 +57,7 @@ struct RegistrationController {
             }
             status = parsed
         }
-        let list = try await services.listRequest(request, scope: "registrations:\(id)")
+        let list = try await services.listRequest(request, context, scope: "registrations:\(id)")
         let page = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             return try await services.registrations.list(

@@ -57,7 +57,7 @@ struct UserController {
             role = parsed
         }
         let brandID = try request.queryUUID("brand_id")
-        let list = try await services.listRequest(request, scope: "users")
+        let list = try await services.listRequest(request, context, scope: "users")
         let page = try await services.read(context) {
             try await services.accounts.listUsers(role: role, brandID: brandID, after: list.after, limit: list.limit, on: $0)
         }

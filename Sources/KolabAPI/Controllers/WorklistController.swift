@@ -16,7 +16,7 @@ struct WorklistController {
 
     @Sendable func worklist(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireRole(.officer, .admin, .brand, action: "have a worklist")
-        let list = try await services.listRequest(request, scope: "worklist")
+        let list = try await services.listRequest(request, context, scope: "worklist")
         let page: Page<WorklistItem> = try await services.read(context) { connection in
             switch actor.role {
             case .brand:

@@ -155,16 +155,17 @@ extension Workflows {
         }
     }
 
-    /// A deliverable the actor may see: the one of a registration they see.
+    /// A deliverable the actor may see: a KOL's own, inside a campaign the actor sees. The deliverable's
+    /// `campaign_id` and `kol_id` are its registration's (a foreign key keeps them so), so the
+    /// registration itself is not read.
     public func visibleDeliverable(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws
         -> (DeliverableRecord, CampaignRecord)
     {
-        guard let deliverable = try await registrations.deliverable(id: id, lock: lock, on: connection) else {
-            throw KolabError.notFound("deliverable")
-        }
+        guard let deliverable = try await registrations.deliverable(id: id, lock: lock, on: connection),
+            actor.role != .kol || deliverable.kolID == actor.userID
+        else { throw KolabError.notFound("deliverable") }
         do {
-            let (_, campaign) = try await visibleRegistration(deliverable.registrationID, actor: actor, on: connection)
-            return (deliverable, campaign)
+            return (deliverable, try await visibleCampaign(deliverable.campaignID, actor: actor, on: connection))
         } catch let error as KolabError where error.code == .notFound {
             throw KolabError.notFound("deliverable")
         }
