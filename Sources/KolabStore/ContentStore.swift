@@ -133,10 +133,9 @@ public struct ContentStore: Sendable {
     public func update(
         deliverableID: UUID, from: DeliverableStatus, to: DeliverableStatus, _ change: DeliverableChange,
         on connection: PostgresConnection
-    ) async throws {
-        let rows = try await connection.run(
-            """
-            UPDATE deliverables SET
+    ) async throws -> DeliverableRecord {
+        let query: PostgresQuery = """
+            UPDATE deliverables AS d SET
                 status = \(to.rawValue),
                 current_draft_version = COALESCE(\(change.draftVersion)::bigint, current_draft_version),
                 revision_rounds_used = revision_rounds_used + \(change.usedRound ? 1 : 0),
@@ -147,9 +146,11 @@ public struct ContentStore: Sendable {
                                        ELSE posted_at + \(change.insightsAfterDays)::bigint * interval '1 day' END,
                 updated_at = now()
             WHERE id = \(deliverableID) AND status = \(from.rawValue)
-            RETURNING id
-            """, logger: logger
-        ).collect()
-        guard !rows.isEmpty else { throw KolabError.conflict("The deliverable changed state meanwhile; read it again.") }
+            RETURNING \(unescaped: RegistrationStore.deliverableColumns)
+            """
+        guard let updated = try await RegistrationStore(logger: logger).deliverables(query, on: connection).first else {
+            throw KolabError.conflict("The deliverable changed state meanwhile; read it again.")
+        }
+        return updated
     }
 }

@@ -27,11 +27,10 @@ extension Workflows {
         var change = change
         var data = data
         try await prepare(deliverable, campaign, &change, &data)
-        try await content.update(deliverableID: id, from: deliverable.status, to: next, change, on: connection)
+        let updated = try await content.update(deliverableID: id, from: deliverable.status, to: next, change, on: connection)
         try await events.record(
             by: actor, campaignID: campaign.id, kolID: deliverable.kolID, entity: .deliverable, entityID: id,
             from: deliverable.status.rawValue, to: next.rawValue, data: data, on: connection)
-        guard let updated = try await registrations.deliverable(id: id, on: connection) else { throw KolabError.notFound("deliverable") }
         return updated
     }
 
@@ -90,12 +89,11 @@ extension Workflows {
         try DeliverableMachine.checkExtraRound(status: deliverable.status, by: actor.role)
         var change = ContentStore.DeliverableChange()
         change.extraRound = true
-        try await content.update(deliverableID: id, from: deliverable.status, to: deliverable.status, change, on: connection)
+        let updated = try await content.update(deliverableID: id, from: deliverable.status, to: deliverable.status, change, on: connection)
         try await events.record(
             by: actor, campaignID: campaign.id, kolID: deliverable.kolID, entity: .deliverable, entityID: id,
             from: deliverable.status.rawValue, to: deliverable.status.rawValue, data: ["extra_rounds": "\(deliverable.extraRounds + 1)"],
             on: connection)
-        guard let updated = try await registrations.deliverable(id: id, on: connection) else { throw KolabError.notFound("deliverable") }
         return updated
     }
 
