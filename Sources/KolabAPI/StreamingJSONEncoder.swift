@@ -190,18 +190,29 @@ final class JSONStreamWriter {
         }
     }
 
-    /// Upper-case, as Foundation's `UUID` encodes itself.
+    /// Upper-case, as Foundation's `UUID` encodes itself; written in one step (38 bytes with the quotes).
     func writeUUID(_ uuid: UUID) {
-        let hex: StaticString = "0123456789ABCDEF"
-        buffer.writeInteger(UInt8(ascii: "\""))
-        withUnsafeBytes(of: uuid.uuid) { bytes in
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { buffer.writeInteger(UInt8(ascii: "-")) }
-                buffer.writeInteger(hex.utf8Start[Int(byte >> 4)])
-                buffer.writeInteger(hex.utf8Start[Int(byte & 0x0F)])
+        var bytes = uuid.uuid
+        withUnsafeBytes(of: &bytes) { source in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 38) { out -> Int in
+                let hex: StaticString = "0123456789ABCDEF"
+                let digits = hex.utf8Start
+                out[0] = UInt8(ascii: "\"")
+                var index = 1
+                for position in 0..<16 {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        out[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    let byte = source[position]
+                    out[index] = digits[Int(byte >> 4)]
+                    out[index + 1] = digits[Int(byte & 0x0F)]
+                    index += 2
+                }
+                out[index] = UInt8(ascii: "\"")
+                return index + 1
             }
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     // MARK: Containers
