@@ -78,11 +78,16 @@ public struct AccountStore: Sendable {
     public func listUsers(
         role: Role?, brandID: UUID?, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<UserRecord> {
-        var query: PostgresQuery = """
-            SELECT \(unescaped: Self.userColumns) FROM users u
-            WHERE (\(role?.rawValue)::text IS NULL OR u.role = \(role?.rawValue)::text)
-              AND (\(brandID)::uuid IS NULL OR u.brand_id = \(brandID)::uuid)
-            """
+        // Only the filters given become SQL, so that a prepared statement's generic plan keeps its index.
+        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.userColumns) FROM users u WHERE true")
+        if let role {
+            let p = query.bind(role.rawValue)
+            query.sql += " AND u.role = \(p)"
+        }
+        if let brandID {
+            let p = query.bind(brandID)
+            query.sql += " AND u.brand_id = \(p)"
+        }
         Keyset.after(position, createdAt: "u.created_at", id: "u.id", into: &query)
         query.sql += " ORDER BY u.created_at, u.id LIMIT \(limit + 1)"
         return Page(fetched: try await users(query, on: connection), limit: limit) { $0.position }

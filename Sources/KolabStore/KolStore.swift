@@ -43,7 +43,7 @@ public struct KolStore: Sendable {
 
     // Social accounts come along in the same query (one round trip per page, no N+1).
     static let columns = """
-        k.kol_id, u.email, k.full_name, k.city, k.region, k.niches,
+        k.kol_id, (SELECT u.email FROM users u WHERE u.id = k.kol_id), k.full_name, k.city, k.region, k.niches,
         COALESCE((SELECT json_agg(json_build_object('platform', s.platform, 'handle', s.handle, 'followers', s.followers)
                   ORDER BY s.position) FROM kol_social_accounts s WHERE s.kol_id = k.kol_id), '[]')::text,
         k.bank_name, k.bank_code, k.account_number, k.account_holder, k.version, k.created_at, k.updated_at,
@@ -73,7 +73,7 @@ public struct KolStore: Sendable {
 
     public func kol(id: UUID, on connection: PostgresConnection) async throws -> KolRecord? {
         try await kols(
-            "SELECT \(unescaped: Self.columns) FROM kol_profiles k JOIN users u ON u.id = k.kol_id WHERE k.kol_id = \(id)",
+            "SELECT \(unescaped: Self.columns) FROM kol_profiles k WHERE k.kol_id = \(id)",
             on: connection
         ).first
     }
@@ -169,7 +169,7 @@ public struct KolStore: Sendable {
     public func search(
         _ search: KolSearch, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<KolRecord> {
-        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM kol_profiles k JOIN users u ON u.id = k.kol_id")
+        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM kol_profiles k")
         if search.platform != nil || search.minFollowers != nil {
             query.sql += " JOIN LATERAL (SELECT 1 FROM kol_social_accounts s WHERE s.kol_id = k.kol_id"
             if let platform = search.platform {

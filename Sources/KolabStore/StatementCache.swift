@@ -36,6 +36,9 @@ extension PostgresConnection {
         #if DEBUG
         StatementText.checkParameterTypes(query)
         #endif
+        if let recorder = PlanRecorder.current {
+            try await recorder.explain(query, on: self, logger: logger)
+        }
         do {
             let rows = try await CachedStatement.$current.withValue(statement) {
                 try await self.execute(CachedStatement(bindings: query.binds), logger: logger)
@@ -136,4 +139,55 @@ struct CachedStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// EXPLAINs every statement the stores run while it is bound (`PlanRecorder.$current.withValue`), on
+/// the same connection and with the same parameters, before running it: the plan-check test uses it to
+/// hold every list query to index access at the scale shape. Each statement is explained twice: with
+/// its values (the custom plans of the first runs), and as PostgreSQL's generic plan for the prepared
+/// statement (`plan_cache_mode = force_generic_plan`), which it may switch to after five runs.
+public final class PlanRecorder: Sendable {
+    @TaskLocal public static var current: PlanRecorder?
+
+    public struct Plan: Sendable {
+        public var sql: String
+        /// `custom` or `generic`.
+        public var kind: String
+        /// EXPLAIN (FORMAT JSON)'s document.
+        public var json: String
+    }
+
+    private let recorded = Mutex<[Plan]>([])
+
+    public init() {}
+
+    public var plans: [Plan] { recorded.withLock { $0 } }
+
+    func explain(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws {
+        var custom = query
+        custom.sql = "EXPLAIN (FORMAT JSON) " + query.sql
+        var plans: [Plan] = []
+        for try await json in try await connection.query(custom, logger: logger).decode(ByteBuffer.self) {
+            plans.append(Plan(sql: query.sql, kind: "custom", json: String(buffer: json)))
+        }
+        // A generic plan does not look at the values: every parameter is NULL in the EXECUTE.
+        let name = "kolab_plan_check"
+        let nulls = query.binds.count == 0 ? "" : "(" + Array(repeating: "NULL", count: query.binds.count).joined(separator: ", ") + ")"
+        try await connection.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS " + query.sql), logger: logger)
+        try await connection.query("SET plan_cache_mode = force_generic_plan", logger: logger)
+        do {
+            for try await json in try await connection.query(
+                PostgresQuery(unsafeSQL: "EXPLAIN (FORMAT JSON) EXECUTE \(name)\(nulls)"), logger: logger
+            ).decode(ByteBuffer.self) {
+                plans.append(Plan(sql: query.sql, kind: "generic", json: String(buffer: json)))
+            }
+        } catch {
+            _ = try? await connection.query("RESET plan_cache_mode", logger: logger)
+            _ = try? await connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"), logger: logger)
+            throw error
+        }
+        try await connection.query("RESET plan_cache_mode", logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"), logger: logger)
+        recorded.withLock { $0.append(contentsOf: plans) }
+    }
 }
