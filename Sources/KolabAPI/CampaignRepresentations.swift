@@ -12,8 +12,8 @@ struct NullEncoded<Value: Encodable & Sendable>: Encodable, Sendable {
     }
 }
 
-struct CampaignResponse: Encodable, Sendable {
-    struct TermsBody: Encodable, Sendable {
+struct CampaignResponse: JSONWritable, Sendable {
+    struct TermsBody: Sendable {
         var feeIdr: Int64
         var bonus: NullEncoded<Bonus>
         var withholdingBp: Int
@@ -121,7 +121,7 @@ struct RegistrationResponse: Encodable, Sendable {
     }
 }
 
-struct DeliverableResponse: Encodable, Sendable {
+struct DeliverableResponse: JSONWritable, Sendable {
     var id: UUID
     var registrationId: UUID
     var campaignId: UUID
@@ -191,7 +191,7 @@ struct EventResponse: Encodable, Sendable {
     }
 }
 
-struct WorklistItemResponse: Encodable, Sendable {
+struct WorklistItemResponse: JSONWritable, Sendable {
     var kind: String
     var campaignId: UUID
     var entityType: String
@@ -250,5 +250,86 @@ struct DraftResponse: Encodable, Sendable {
         reviews = d.reviews
             .filter { actor.role != .kol || ReviewDecision.kolMayRead(decision: $0.decision, reviewerRole: $0.reviewerRole) }
             .map(ReviewResponse.init)
+    }
+}
+
+// The hand-written JSON of the busiest documents (see `JSONWritable`); keys as in openapi.json.
+
+extension CampaignResponse {
+    func writeJSON(to writer: JSONStreamWriter) {
+        writer.writeObject { o in
+            o.field("id", id)
+            o.field("brand_id", brandId)
+            o.field("officer_id", officerId.value)
+            o.field("title", title)
+            o.field("description", description)
+            o.field("status", status)
+            o.field("platforms", platforms)
+            o.field("kol_slots", kolSlots)
+            o.field("accepted_count", acceptedCount)
+            o.object("eligibility") { e in
+                e.field("min_followers", eligibility.minFollowers)
+                e.field("niches", eligibility.niches)
+                e.field("regions", eligibility.regions)
+            }
+            o.field("registration_closes_at", registrationClosesAt.value)
+            o.field("brand_review_required", brandReviewRequired)
+            o.field("max_revision_rounds", maxRevisionRounds)
+            o.field("insights_after_days", insightsAfterDays)
+            o.object("terms") { t in
+                t.field("fee_idr", terms.feeIdr)
+                t.field("bonus", terms.bonus.value) { writer, bonus in
+                    writer.writeObject { b in
+                        b.field("metric", bonus.metric)
+                        b.field("rate_idr_per_1000", bonus.rateIdrPer1000)
+                        b.field("cap_idr", bonus.capIdr)
+                    }
+                }
+                t.field("withholding_bp", terms.withholdingBp)
+            }
+            o.field("published_brief_version", publishedBriefVersion.value)
+            o.field("created_at", createdAt)
+            o.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension DeliverableResponse {
+    func writeJSON(to writer: JSONStreamWriter) {
+        writer.writeObject { o in
+            o.field("id", id)
+            o.field("registration_id", registrationId)
+            o.field("campaign_id", campaignId)
+            o.field("kol_id", kolId)
+            o.field("key", key)
+            o.field("unit", unit)
+            o.field("brief_version", briefVersion)
+            o.field("platform", platform)
+            o.field("format", format)
+            o.field("status", status)
+            o.field("current_draft_version", currentDraftVersion)
+            o.field("revision_rounds_used", revisionRoundsUsed)
+            o.field("extra_rounds", extraRounds)
+            o.field("draft_due_at", draftDueAt)
+            o.field("post_due_at", postDueAt)
+            o.field("post_url", postUrl.value)
+            o.field("posted_at", postedAt.value)
+            o.field("insights_due_at", insightsDueAt.value)
+            o.field("created_at", createdAt)
+            o.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension WorklistItemResponse {
+    func writeJSON(to writer: JSONStreamWriter) {
+        writer.writeObject { o in
+            o.field("kind", kind)
+            o.field("campaign_id", campaignId)
+            o.field("entity_type", entityType)
+            o.field("entity_id", entityId)
+            o.field("since", since)
+            o.field("due_at", dueAt.value)
+        }
     }
 }

@@ -96,10 +96,12 @@ extension Request {
 // MARK: - Lists
 
 /// `{"data": [...], "next_cursor": "..." | null}`.
-struct ListResponse<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+struct ListResponse<Item: Sendable>: Sendable {
     var data: [Item]
     var nextCursor: String?
+}
 
+extension ListResponse: Encodable where Item: Encodable {
     enum CodingKeys: String, CodingKey { case data, nextCursor }
 
     func encode(to encoder: any Encoder) throws {
@@ -130,7 +132,7 @@ extension Services {
         return ListRequest(limit: limit, after: after, scope: scope, connection: connection)
     }
 
-    func listResponse<Record: Sendable, Item: Encodable & Sendable>(
+    func listResponse<Record: Sendable, Item: Sendable>(
         _ page: Page<Record>, _ list: ListRequest, _ transform: (Record) -> Item
     ) async throws -> ListResponse<Item> {
         var cursor: String?
@@ -231,7 +233,22 @@ extension Response {
     }
 
     static func json(_ body: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
-        let buffer = try StreamingJSONEncoder().encode(body)
+        json(buffer: try StreamingJSONEncoder().encode(body), status: status, etag: etag)
+    }
+
+    /// A hand-written document (`JSONWritable`).
+    static func json(_ body: some JSONWritable, status: HTTPResponse.Status = .ok, etag: String? = nil) -> Response {
+        json(buffer: StreamingJSONEncoder().encode(writable: body), status: status, etag: etag)
+    }
+
+    static func created(_ body: some JSONWritable, location: String, etag: String? = nil) -> Response {
+        var response = json(body, status: .created)
+        response.headers[.location] = location
+        if let etag { response.headers[.eTag] = etag }
+        return response
+    }
+
+    private static func json(buffer: ByteBuffer, status: HTTPResponse.Status, etag: String?) -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLength: "\(buffer.readableBytes)"]
         if let etag { headers[.eTag] = etag }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))

@@ -490,3 +490,117 @@ private struct JSONSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { writer.writeInteger(value) }
     mutating func encode<T: Encodable>(_ value: T) throws { try writer.encodeValue(value, key: nil) }
 }
+
+// MARK: - Hand-written responses
+
+/// A response that writes its JSON field by field, without the `Encodable` machinery (containers,
+/// boxes, generic dispatch per field). Kept for the documents the busiest routes answer many times
+/// over (a page of campaigns, a deliverable, the worklist); `StreamingJSONEncoderTests` holds their
+/// keys to the OpenAPI document's schemas.
+protocol JSONWritable {
+    func writeJSON(to writer: JSONStreamWriter)
+}
+
+extension JSONStreamWriter {
+    /// Writes `{ ... }`, the fields written by `body`.
+    func writeObject(_ body: (inout JSONObjectWriter) -> Void) {
+        buffer.writeInteger(UInt8(ascii: "{"))
+        var object = JSONObjectWriter(writer: self)
+        body(&object)
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    func writeArray<Element>(_ elements: some Sequence<Element>, _ write: (Element) -> Void) {
+        buffer.writeInteger(UInt8(ascii: "["))
+        var first = true
+        for element in elements {
+            if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+            first = false
+            write(element)
+        }
+        buffer.writeInteger(UInt8(ascii: "]"))
+    }
+}
+
+/// The fields of one object; keys are given in their JSON spelling.
+struct JSONObjectWriter {
+    let writer: JSONStreamWriter
+    private var first = true
+
+    init(writer: JSONStreamWriter) {
+        self.writer = writer
+    }
+
+    mutating func key(_ name: StaticString) {
+        writer.buffer.writeStaticString(first ? "\"" : ",\"")
+        first = false
+        writer.buffer.writeStaticString(name)
+        writer.buffer.writeStaticString("\":")
+    }
+
+    mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        writer.writeString(value)
+    }
+    mutating func field(_ name: StaticString, _ value: UUID) {
+        key(name)
+        writer.writeUUID(value)
+    }
+    mutating func field(_ name: StaticString, _ value: Date) {
+        key(name)
+        writer.writeDate(value)
+    }
+    mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        writer.writeBool(value)
+    }
+    mutating func field(_ name: StaticString, _ value: some FixedWidthInteger) {
+        key(name)
+        writer.writeInteger(value)
+    }
+    mutating func field<Value: RawRepresentable<String>>(_ name: StaticString, _ value: Value) {
+        key(name)
+        writer.writeString(value.rawValue)
+    }
+    mutating func field(_ name: StaticString, _ values: [String]) {
+        key(name)
+        writer.writeArray(values) { writer.writeString($0) }
+    }
+    mutating func field<Value: RawRepresentable<String>>(_ name: StaticString, _ values: [Value]) {
+        key(name)
+        writer.writeArray(values) { writer.writeString($0.rawValue) }
+    }
+    /// An optional field is always present: `null` when there is no value.
+    mutating func field<Value>(_ name: StaticString, _ value: Value?, _ write: (JSONStreamWriter, Value) -> Void) {
+        key(name)
+        if let value { write(writer, value) } else { writer.writeNull() }
+    }
+    mutating func field(_ name: StaticString, _ value: String?) { field(name, value) { $0.writeString($1) } }
+    mutating func field(_ name: StaticString, _ value: UUID?) { field(name, value) { $0.writeUUID($1) } }
+    mutating func field(_ name: StaticString, _ value: Date?) { field(name, value) { $0.writeDate($1) } }
+    mutating func field(_ name: StaticString, _ value: Int?) { field(name, value) { $0.writeInteger($1) } }
+
+    mutating func object(_ name: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
+        key(name)
+        writer.writeObject(body)
+    }
+}
+
+extension ListResponse: JSONWritable where Item: JSONWritable {
+    func writeJSON(to writer: JSONStreamWriter) {
+        writer.writeObject { object in
+            object.key("data")
+            writer.writeArray(data) { $0.writeJSON(to: writer) }
+            object.field("next_cursor", nextCursor)
+        }
+    }
+}
+
+extension StreamingJSONEncoder {
+    /// A hand-written document.
+    func encode(writable value: some JSONWritable) -> ByteBuffer {
+        let writer = JSONStreamWriter(buffer: ByteBufferAllocator().buffer(capacity: 4096))
+        value.writeJSON(to: writer)
+        return writer.buffer
+    }
+}

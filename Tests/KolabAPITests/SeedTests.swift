@@ -43,4 +43,46 @@ struct SeedTests {
             #expect(try await app.get("/v1/worklist", token: budi.token).data.count == 3)
         }
     }
+
+    /// The hand-written documents (campaigns, deliverables, worklist items) carry exactly the fields
+    /// their OpenAPI schemas list, nested objects included.
+    @Test func theHandWrittenDocumentsMatchTheirSchemas() async throws {
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json")))
+        let schemas = ((document as? [String: Any])?["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
+        var fields: [String: Set<String>] = [:]
+        for name in ["Campaign", "Eligibility", "Terms", "Bonus", "WorklistItem", "Deliverable"] {
+            fields[name] = Set(((schemas[name] as? [String: Any])?["properties"] as? [String: Any] ?? [:]).keys)
+        }
+        let schemaFields = fields
+        try await TestApp.run { app in
+            let fixtures = try Seeder.load(from: repositoryRoot.appendingPathComponent("fixtures"))
+            let url = app.databaseURL
+            _ = try await app.sql { database in
+                var configuration = Configuration(databaseURL: url, home: repositoryRoot)
+                configuration.bcryptCost = 4
+                return try await Seeder(services: Services(configuration: configuration, database: database, logger: testLogger)).seed(fixtures)
+            }
+            let officer = try await app.login("officer.sari@kolab.id", password: "kolab-demo-2026", role: .officer)
+            let campaigns = try await app.get("/v1/campaigns", token: officer.token).data
+            #expect(!campaigns.isEmpty)
+            for campaign in campaigns {
+                #expect(Set(campaign.keys) == schemaFields["Campaign"])
+                #expect(Set((campaign["eligibility"] as? [String: any Sendable] ?? [:]).keys) == schemaFields["Eligibility"])
+                #expect(Set((campaign["terms"] as? [String: any Sendable] ?? [:]).keys) == schemaFields["Terms"])
+                if let bonus = (campaign["terms"] as? [String: any Sendable])?["bonus"] as? [String: any Sendable] {
+                    #expect(Set(bonus.keys) == schemaFields["Bonus"])
+                }
+            }
+            let items = try await app.get("/v1/worklist", token: officer.token).data
+            #expect(!items.isEmpty)
+            for item in items { #expect(Set(item.keys) == schemaFields["WorklistItem"]) }
+            let deliverableIDs = items.filter { $0["entity_type"] as? String == "deliverable" }.compactMap { $0["entity_id"] as? String }
+            #expect(!deliverableIDs.isEmpty)
+            for id in deliverableIDs {
+                let deliverable = try await app.get("/v1/deliverables/\(id)", token: officer.token)
+                #expect(deliverable.status == .ok)
+                #expect(Set(deliverable.json.keys) == schemaFields["Deliverable"])
+            }
+        }
+    }
 }

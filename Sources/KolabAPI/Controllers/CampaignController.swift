@@ -101,7 +101,7 @@ struct CampaignController {
             brandReviewRequired: body.brandReviewRequired ?? true, maxRevisionRounds: rounds, insightsAfterDays: insightsDays,
             terms: terms)
         let campaign = try await services.write(context) { try await services.workflows.createCampaign(new, actor: actor, on: $0) }
-        return try Response.created(
+        return Response.created(
             CampaignResponse(campaign), location: "/v1/campaigns/\(campaign.id)", etag: ETag.value(version: campaign.version))
     }
 
@@ -121,7 +121,7 @@ struct CampaignController {
         let page = try await services.read(context) {
             try await services.campaigns.list(visibleTo: actor, filter, after: list.after, limit: list.limit, on: $0)
         }
-        return try Response.json(try await services.listResponse(page, list, CampaignResponse.init))
+        return Response.json(try await services.listResponse(page, list, CampaignResponse.init))
     }
 
     @Sendable func show(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -130,7 +130,7 @@ struct CampaignController {
         let campaign = try await services.read(context) {
             try await services.workflows.visibleCampaign(id, actor: actor, on: $0)
         }
-        return try Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
+        return Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
     }
 
     @Sendable func update(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -187,7 +187,7 @@ struct CampaignController {
             else { throw KolabError(.preconditionFailed, "The campaign changed while you were editing it; read it again.") }
             return updated
         }
-        return try Response.json(CampaignResponse(updated), etag: ETag.value(version: updated.version))
+        return Response.json(CampaignResponse(updated), etag: ETag.value(version: updated.version))
     }
 
     /// publish, close-registration, complete, cancel.
@@ -197,7 +197,7 @@ struct CampaignController {
         let campaign = try await services.write(context) {
             try await services.workflows.perform(action, campaign: id, actor: actor, on: $0)
         }
-        return try Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
+        return Response.json(CampaignResponse(campaign), etag: ETag.value(version: campaign.version))
     }
 
     /// The campaign's timeline, oldest first, for whoever sees the campaign.

@@ -90,7 +90,7 @@ struct ContentController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
         let deliverable = try await services.write(context) { try await services.workflows.grantExtraRound(deliverable: id, actor: actor, on: $0) }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     @Sendable func submitPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -104,14 +104,14 @@ struct ContentController {
         let deliverable = try await services.write(context) {
             try await services.workflows.submitPost(deliverable: id, url: url, postedAt: body.postedAt, actor: actor, on: $0)
         }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     @Sendable func verifyPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
         let deliverable = try await services.write(context) { try await services.workflows.verifyPost(deliverable: id, actor: actor, on: $0) }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     @Sendable func rejectPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -121,7 +121,7 @@ struct ContentController {
         let deliverable = try await services.write(context) {
             try await services.workflows.rejectPost(deliverable: id, reason: reason, actor: actor, on: $0)
         }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     @Sendable func cancel(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -131,7 +131,7 @@ struct ContentController {
         let deliverable = try await services.write(context) {
             try await services.workflows.cancelDeliverable(deliverable: id, reason: reason, actor: actor, on: $0)
         }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     /// A required reason of at most 2000 characters.

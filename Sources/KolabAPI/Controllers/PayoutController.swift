@@ -60,7 +60,7 @@ struct PayoutController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
         let deliverable = try await services.write(context) { try await services.workflows.verifyInsights(deliverable: id, actor: actor, on: $0) }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     @Sendable func rejectInsights(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -70,7 +70,7 @@ struct PayoutController {
         let deliverable = try await services.write(context) {
             try await services.workflows.rejectInsights(deliverable: id, reason: reason, actor: actor, on: $0)
         }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 
     // MARK: Payouts

@@ -104,7 +104,7 @@ struct RegistrationController {
             _ = try await services.workflows.visibleRegistration(id, actor: actor, on: connection)
             return try await services.registrations.deliverables(registrationID: id, on: connection)
         }
-        return try Response.json(ListResponse(data: deliverables.map(DeliverableResponse.init), nextCursor: nil))
+        return Response.json(ListResponse(data: deliverables.map(DeliverableResponse.init), nextCursor: nil))
     }
 
     @Sendable func deliverable(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -113,6 +113,6 @@ struct RegistrationController {
         let (deliverable, _) = try await services.read(context) {
             try await services.workflows.visibleDeliverable(id, actor: actor, on: $0)
         }
-        return try Response.json(DeliverableResponse(deliverable))
+        return Response.json(DeliverableResponse(deliverable))
     }
 }

@@ -28,6 +28,6 @@ struct WorklistController {
                     on: connection)
             }
         }
-        return try Response.json(try await services.listResponse(page, list, WorklistItemResponse.init))
+        return Response.json(try await services.listResponse(page, list, WorklistItemResponse.init))
     }
 }
