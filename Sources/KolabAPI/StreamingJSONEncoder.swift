@@ -531,11 +531,23 @@ struct JSONObjectWriter {
         self.writer = writer
     }
 
+    /// `,"name":` (no comma before the first), in one write.
     mutating func key(_ name: StaticString) {
-        writer.buffer.writeStaticString(first ? "\"" : ",\"")
+        let comma = !first
         first = false
-        writer.buffer.writeStaticString(name)
-        writer.buffer.writeStaticString("\":")
+        let count = name.utf8CodeUnitCount
+        writer.buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count + 4) { out in
+            var index = 0
+            if comma {
+                out[0] = UInt8(ascii: ",")
+                index = 1
+            }
+            out[index] = UInt8(ascii: "\"")
+            out.baseAddress!.advanced(by: index + 1).copyMemory(from: name.utf8Start, byteCount: count)
+            out[index + 1 + count] = UInt8(ascii: "\"")
+            out[index + 2 + count] = UInt8(ascii: ":")
+            return index + 3 + count
+        }
     }
 
     mutating func field(_ name: StaticString, _ value: String) {

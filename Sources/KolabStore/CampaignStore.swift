@@ -97,22 +97,32 @@ public struct CampaignStore: Sendable {
     private func campaigns(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CampaignRecord] {
         var result: [CampaignRecord] = []
         for try await row in try await connection.run(query, logger: logger) {
-            let a = try row.decode(
-                (UUID, UUID, UUID?, String, String, String, [String], Int, Int, Int64, [String], [String], Date?, Bool, Int, Int, Int64,
-                 String?, Int64?, Int64?, Int, Int?, Int, Date, Date, Int64, Bool).self)
-            guard let status = CampaignStatus(rawValue: a.5) else { throw KolabError(.internal, "unknown campaign status \(a.5)") }
+            var r = RowReader(row)
+            let id: UUID = try r.next(), brandID: UUID = try r.next(), officerID: UUID? = try r.next()
+            let title: String = try r.next(), description: String = try r.next(), statusText: String = try r.next()
+            guard let status = CampaignStatus(rawValue: statusText) else { throw KolabError(.internal, "unknown campaign status \(statusText)") }
+            let platforms: [String] = try r.next(), kolSlots: Int = try r.next(), acceptedCount: Int = try r.next()
+            let eligibility = Eligibility(minFollowers: try r.next(), niches: try r.next(), regions: try r.next())
+            let closesAt: Date? = try r.next(), brandReview: Bool = try r.next(), maxRounds: Int = try r.next()
+            let insightsAfterDays: Int = try r.next(), feeIdr: Int64 = try r.next()
+            let metric: String? = try r.next(), rate: Int64? = try r.next(), cap: Int64? = try r.next()
+            let withholdingBp: Int = try r.next()
             var bonus: Bonus?
-            if let metric = a.17.flatMap(BonusMetric.init(rawValue:)), let rate = a.18, let cap = a.19 {
+            if let metric = metric.flatMap(BonusMetric.init(rawValue:)), let rate, let cap {
                 bonus = Bonus(metric: metric, rateIdrPer1000: rate, capIdr: cap)
             }
+            let publishedBriefVersion: Int? = try r.next(), version: Int = try r.next()
+            let createdAt: Date = try r.next(), updatedAt: Date = try r.next(), micros: Int64 = try r.next()
+            let callerRegistered: Bool = try r.next()
             result.append(
                 CampaignRecord(
-                    id: a.0, brandID: a.1, officerID: a.2, title: a.3, description: a.4, status: status,
-                    platforms: a.6.compactMap(Platform.init(rawValue:)), kolSlots: a.7, acceptedCount: a.8,
-                    eligibility: Eligibility(minFollowers: a.9, niches: a.10, regions: a.11), registrationClosesAt: a.12,
-                    brandReviewRequired: a.13, maxRevisionRounds: a.14, insightsAfterDays: a.15,
-                    terms: Terms(feeIdr: a.16, bonus: bonus, withholdingBp: a.20), publishedBriefVersion: a.21, version: a.22,
-                    createdAt: a.23, updatedAt: a.24, position: PagePosition(micros: a.25, id: a.0), callerRegistered: a.26))
+                    id: id, brandID: brandID, officerID: officerID, title: title, description: description, status: status,
+                    platforms: platforms.compactMap(Platform.init(rawValue:)), kolSlots: kolSlots, acceptedCount: acceptedCount,
+                    eligibility: eligibility, registrationClosesAt: closesAt, brandReviewRequired: brandReview,
+                    maxRevisionRounds: maxRounds, insightsAfterDays: insightsAfterDays,
+                    terms: Terms(feeIdr: feeIdr, bonus: bonus, withholdingBp: withholdingBp), publishedBriefVersion: publishedBriefVersion,
+                    version: version, createdAt: createdAt, updatedAt: updatedAt, position: PagePosition(micros: micros, id: id),
+                    callerRegistered: callerRegistered))
         }
         return result
     }

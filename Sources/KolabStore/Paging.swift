@@ -59,3 +59,20 @@ extension PostgresQuery {
         return "$\(binds.count)"
     }
 }
+
+/// Reads a row's columns in order, one typed cell at a time. PostgresNIO's tuple decoding goes
+/// through parameter packs that the compiler cannot specialise, and looked up generic metadata for
+/// every column of every row (a fifth of the service's CPU on a page of 50 campaigns); the cell
+/// decoder is inlinable, so this specialises per column type.
+struct RowReader {
+    private var cells: PostgresRow.Iterator
+
+    init(_ row: PostgresRow) {
+        cells = row.makeIterator()
+    }
+
+    mutating func next<Value: PostgresDecodable>(_: Value.Type = Value.self) throws -> Value {
+        guard let cell = cells.next() else { throw PostgresDecodingError.Code.missingData }
+        return try cell.decode(Value.self, context: .default)
+    }
+}

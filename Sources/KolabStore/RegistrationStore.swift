@@ -142,19 +142,21 @@ public struct RegistrationStore: Sendable {
 
     func deliverables(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
         var result: [DeliverableRecord] = []
-        for try await row in try await connection.run(query, logger: logger).decode(
-            (UUID, UUID, UUID, UUID, Int, String, Int, String, String, String, Int, Int, Int, Date, Date, String?, Date?, Date?, Date, Date)
-                .self)
-        {
-            guard let platform = Platform(rawValue: row.7), let format = DeliverableFormat(rawValue: row.8),
-                let status = DeliverableStatus(rawValue: row.9)
-            else { throw KolabError(.internal, "unknown deliverable value in row \(row.0)") }
+        for try await row in try await connection.run(query, logger: logger) {
+            var r = RowReader(row)
+            let id: UUID = try r.next(), registrationID: UUID = try r.next(), campaignID: UUID = try r.next(), kolID: UUID = try r.next()
+            let briefVersion: Int = try r.next(), key: String = try r.next(), unit: Int = try r.next()
+            let platformText: String = try r.next(), formatText: String = try r.next(), statusText: String = try r.next()
+            guard let platform = Platform(rawValue: platformText), let format = DeliverableFormat(rawValue: formatText),
+                let status = DeliverableStatus(rawValue: statusText)
+            else { throw KolabError(.internal, "unknown deliverable value in row \(id)") }
             result.append(
                 DeliverableRecord(
-                    id: row.0, registrationID: row.1, campaignID: row.2, kolID: row.3, briefVersion: row.4, key: row.5, unit: row.6,
-                    platform: platform, format: format, status: status, currentDraftVersion: row.10, revisionRoundsUsed: row.11,
-                    extraRounds: row.12, draftDueAt: row.13, postDueAt: row.14, postURL: row.15, postedAt: row.16,
-                    insightsDueAt: row.17, createdAt: row.18, updatedAt: row.19))
+                    id: id, registrationID: registrationID, campaignID: campaignID, kolID: kolID, briefVersion: briefVersion, key: key,
+                    unit: unit, platform: platform, format: format, status: status, currentDraftVersion: try r.next(),
+                    revisionRoundsUsed: try r.next(), extraRounds: try r.next(), draftDueAt: try r.next(), postDueAt: try r.next(),
+                    postURL: try r.next(), postedAt: try r.next(), insightsDueAt: try r.next(), createdAt: try r.next(),
+                    updatedAt: try r.next()))
         }
         return result
     }

@@ -88,11 +88,14 @@ public struct WorklistStore: Sendable {
         Keyset.after(position, createdAt: "since", id: "entity_id", into: &query)
         query.sql += " ORDER BY since, entity_id LIMIT \(limit + 1)"
         var items: [WorklistItem] = []
-        for try await row in try await connection.run(query, logger: logger).decode((String, UUID, String, UUID, Date, Date?, Int64).self) {
+        for try await row in try await connection.run(query, logger: logger) {
+            var r = RowReader(row)
+            let kind: String = try r.next(), campaignID: UUID = try r.next(), entityType: String = try r.next()
+            let entityID: UUID = try r.next(), since: Date = try r.next(), dueAt: Date? = try r.next(), micros: Int64 = try r.next()
             items.append(
                 WorklistItem(
-                    kind: row.0, campaignID: row.1, entityType: row.2, entityID: row.3, since: row.4, dueAt: row.5,
-                    position: PagePosition(micros: row.6, id: row.3)))
+                    kind: kind, campaignID: campaignID, entityType: entityType, entityID: entityID, since: since, dueAt: dueAt,
+                    position: PagePosition(micros: micros, id: entityID)))
         }
         return Page(fetched: items, limit: limit) { $0.position }
     }
