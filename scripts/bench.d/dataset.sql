@@ -30,7 +30,8 @@ INSERT INTO auth_tokens (token_hash, user_id, expires_at)
 SELECT sha256(convert_to('bench-' || split_part(email, '@', 1), 'UTF8')), id, now() + interval '30 days' FROM users WHERE role = 'kol';
 
 \echo [3/9] campaigns (officer1 runs one in ten) with published briefs
-CREATE TEMP TABLE officer_n AS SELECT id, row_number() OVER (ORDER BY email) AS n FROM users WHERE role = 'officer';
+-- Numbered by the number in the e-mail (ordering by the text would put officer10 before officer1).
+CREATE TEMP TABLE officer_n AS SELECT id, substring(email from 'officer([0-9]+)@')::int AS n FROM users WHERE role = 'officer';
 CREATE TEMP TABLE brand_n AS SELECT id, row_number() OVER (ORDER BY name) AS n FROM brands;
 INSERT INTO campaigns (brand_id, officer_id, title, status, platforms, kol_slots, fee_idr, bonus_metric, bonus_rate_idr_per_1000,
                        bonus_cap_idr, brand_review_required, created_by, created_at)
