@@ -27,75 +27,98 @@ public struct WorklistStore: Sendable {
     public func officerItems(
         officerID: UUID?, now: Date, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<WorklistItem> {
-        // Only the filter that applies becomes SQL: an `x IS NULL OR ...` form would keep a prepared
-        // statement's generic plan from using the officer index.
         var query = PostgresQuery(unsafeSQL: "")
+        // Only the filter that applies becomes SQL (a generic plan keeps its index).
         let officerFilter = officerID.map { "AND officer_id = \(query.bind($0))" } ?? ""
+        let campaigns = "SELECT id FROM campaigns WHERE status IN ('recruiting', 'running', 'completed') \(officerFilter)"
         let nowParam = query.bind(now)
-        query.sql = """
-            WITH mine AS (
-                SELECT id, registration_closes_at FROM campaigns
-                WHERE status IN ('recruiting', 'running', 'completed') \(officerFilter)
-            )
-            SELECT kind, campaign_id, entity_type, entity_id, since, due_at, \(Keyset.micros("since")) FROM (
-                SELECT 'registration_to_decide' AS kind, r.campaign_id, 'registration' AS entity_type, r.id AS entity_id,
-                       r.created_at AS since, c.registration_closes_at AS due_at
-                FROM registrations r JOIN mine c ON c.id = r.campaign_id
-                WHERE r.status IN ('applied', 'shortlisted')
-              UNION ALL
-                SELECT 'draft_to_review', d.campaign_id, 'draft', dr.id, d.updated_at, NULL::timestamptz
-                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
-                JOIN drafts dr ON dr.deliverable_id = d.id AND dr.version = d.current_draft_version
-                WHERE d.status = 'draft_submitted'
-              UNION ALL
-                SELECT CASE d.status WHEN 'brand_feedback' THEN 'brand_feedback_to_relay' ELSE 'post_to_verify' END,
-                       d.campaign_id, 'deliverable', d.id, d.updated_at,
-                       CASE d.status WHEN 'posted' THEN d.post_due_at END
-                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
-                WHERE d.status IN ('brand_feedback', 'posted')
-              UNION ALL
-                SELECT 'overdue_draft', d.campaign_id, 'deliverable', d.id, d.draft_due_at, d.draft_due_at
-                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
-                WHERE d.status IN ('awaiting_draft', 'changes_requested') AND d.draft_due_at < \(nowParam)
-              UNION ALL
-                SELECT 'overdue_post', d.campaign_id, 'deliverable', d.id, d.post_due_at, d.post_due_at
-                FROM deliverables d JOIN mine c ON c.id = d.campaign_id
-                WHERE d.status = 'approved' AND d.post_due_at < \(nowParam)
-            ) items WHERE true
-            """
-        return try await page(&query, after: position, limit: limit, on: connection)
+        let branches = [
+            Branch(kind: "registration_to_decide", table: "registrations", since: "created_at", condition: "status IN ('applied', 'shortlisted')"),
+            Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'draft_submitted'"),
+            Branch(kind: "brand_feedback_to_relay", table: "deliverables", since: "updated_at", condition: "status = 'brand_feedback'"),
+            Branch(kind: "post_to_verify", table: "deliverables", since: "updated_at", condition: "status = 'posted'"),
+            Branch(
+                kind: "overdue_draft", table: "deliverables", since: "draft_due_at",
+                condition: "status IN ('awaiting_draft', 'changes_requested') AND draft_due_at < \(nowParam)"),
+            Branch(kind: "overdue_post", table: "deliverables", since: "post_due_at", condition: "status = 'approved' AND post_due_at < \(nowParam)"),
+        ]
+        return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
     }
 
     /// A brand's items: drafts waiting for its review.
     public func brandItems(brandID: UUID, after position: PagePosition?, limit: Int, on connection: PostgresConnection) async throws
         -> Page<WorklistItem>
     {
-        var query: PostgresQuery = """
-            SELECT kind, campaign_id, entity_type, entity_id, since, due_at, \(unescaped: Keyset.micros("since")) FROM (
-                SELECT 'draft_to_review' AS kind, d.campaign_id, 'draft' AS entity_type, dr.id AS entity_id, d.updated_at AS since,
-                       NULL::timestamptz AS due_at
-                FROM deliverables d JOIN campaigns c ON c.id = d.campaign_id
-                JOIN drafts dr ON dr.deliverable_id = d.id AND dr.version = d.current_draft_version
-                WHERE d.status = 'in_brand_review' AND c.brand_id = \(brandID) AND c.status <> 'cancelled'
-            ) items WHERE true
-            """
-        return try await page(&query, after: position, limit: limit, on: connection)
+        var query = PostgresQuery(unsafeSQL: "")
+        let campaigns = "SELECT id FROM campaigns WHERE brand_id = \(query.bind(brandID)) AND status <> 'cancelled'"
+        let branches = [Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'in_brand_review'")]
+        return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
     }
 
-    private func page(_ query: inout PostgresQuery, after position: PagePosition?, limit: Int, on connection: PostgresConnection)
-        async throws -> Page<WorklistItem>
-    {
-        Keyset.after(position, createdAt: "since", id: "entity_id", into: &query)
-        query.sql += " ORDER BY since, entity_id LIMIT \(limit + 1)"
+    /// One kind of item: the rows of `table` meeting `condition`, oldest first by `since`.
+    struct Branch {
+        var kind: String
+        var table: String
+        var since: String
+        var condition: String
+    }
+
+    /// Each kind is walked in its own index order (`sql/0008_worklist_walks.sql`) over the caller's
+    /// campaigns and stops after a page; the walks are merged, so a page costs the same with a hundred
+    /// items as with a hundred thousand. Items are ordered by `(since, the registration's or
+    /// deliverable's id)`, which the cursor carries; entity ids, draft ids and due times are looked up
+    /// for the page's rows only.
+    private func page(
+        _ query: inout PostgresQuery, campaigns: String, branches: [Branch], after position: PagePosition?, limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> Page<WorklistItem> {
+        var keyset = ""
+        if let position {
+            let micros = query.bind(position.micros)
+            let id = query.bind(position.id)
+            keyset = "AND (x.{since}, x.id) > (timestamptz 'epoch' + \(micros) * interval '1 microsecond', \(id))"
+        }
+        let pageSize = query.bind(limit + 1)
+        let walks = branches.map { branch in
+            """
+            (SELECT '\(branch.kind)' AS kind, x.campaign_id, x.id AS sort_id, x.\(branch.since) AS since FROM \(branch.table) x
+             WHERE x.\(branch.condition) AND x.campaign_id = ANY((SELECT ids FROM mine)::uuid[])
+               \(keyset.replacingOccurrences(of: "{since}", with: branch.since))
+             ORDER BY 4, 3 LIMIT \(pageSize))
+            """
+        }
+        query.sql = """
+            WITH mine AS MATERIALIZED (SELECT ARRAY(\(campaigns)) AS ids)
+            SELECT w.kind, w.campaign_id,
+                   CASE w.kind WHEN 'registration_to_decide' THEN 'registration' WHEN 'draft_to_review' THEN 'draft' ELSE 'deliverable' END,
+                   CASE w.kind WHEN 'draft_to_review' THEN
+                       (SELECT dr.id FROM deliverables d JOIN drafts dr ON dr.deliverable_id = d.id AND dr.version = d.current_draft_version
+                        WHERE d.id = w.sort_id)
+                   ELSE w.sort_id END,
+                   w.since,
+                   CASE w.kind
+                       WHEN 'registration_to_decide' THEN (SELECT c.registration_closes_at FROM campaigns c WHERE c.id = w.campaign_id)
+                       WHEN 'post_to_verify' THEN (SELECT d.post_due_at FROM deliverables d WHERE d.id = w.sort_id)
+                       WHEN 'overdue_draft' THEN w.since
+                       WHEN 'overdue_post' THEN w.since
+                   END,
+                   \(Keyset.micros("w.since")), w.sort_id
+            FROM (
+                SELECT * FROM (\(walks.joined(separator: "\n    UNION ALL "))) walks
+                ORDER BY since, sort_id LIMIT \(pageSize)
+            ) w
+            ORDER BY w.since, w.sort_id
+            """
         var items: [WorklistItem] = []
         for try await row in try await connection.run(query, logger: logger) {
             var r = RowReader(row)
             let kind: String = try r.next(), campaignID: UUID = try r.next(), entityType: String = try r.next()
-            let entityID: UUID = try r.next(), since: Date = try r.next(), dueAt: Date? = try r.next(), micros: Int64 = try r.next()
+            let entityID: UUID = try r.next(), since: Date = try r.next(), dueAt: Date? = try r.next()
+            let micros: Int64 = try r.next(), sortID: UUID = try r.next()
             items.append(
                 WorklistItem(
                     kind: kind, campaignID: campaignID, entityType: entityType, entityID: entityID, since: since, dueAt: dueAt,
-                    position: PagePosition(micros: micros, id: entityID)))
+                    position: PagePosition(micros: micros, id: sortID)))
         }
         return Page(fetched: items, limit: limit) { $0.position }
     }
