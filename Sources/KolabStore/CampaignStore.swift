@@ -94,35 +94,39 @@ public struct CampaignStore: Sendable {
         """
     }
 
+    /// A campaign from `columns(kol:)`, read from the reader's position (it may follow other columns).
+    static func record(from r: inout RowReader) throws -> CampaignRecord {
+        let id: UUID = try r.next(), brandID: UUID = try r.next(), officerID: UUID? = try r.next()
+        let title: String = try r.next(), description: String = try r.next(), statusText: String = try r.next()
+        guard let status = CampaignStatus(rawValue: statusText) else { throw KolabError(.internal, "unknown campaign status \(statusText)") }
+        let platforms: [String] = try r.next(), kolSlots: Int = try r.next(), acceptedCount: Int = try r.next()
+        let eligibility = Eligibility(minFollowers: try r.next(), niches: try r.next(), regions: try r.next())
+        let closesAt: Date? = try r.next(), brandReview: Bool = try r.next(), maxRounds: Int = try r.next()
+        let insightsAfterDays: Int = try r.next(), feeIdr: Int64 = try r.next()
+        let metric: String? = try r.next(), rate: Int64? = try r.next(), cap: Int64? = try r.next()
+        let withholdingBp: Int = try r.next()
+        var bonus: Bonus?
+        if let metric = metric.flatMap(BonusMetric.init(rawValue:)), let rate, let cap {
+            bonus = Bonus(metric: metric, rateIdrPer1000: rate, capIdr: cap)
+        }
+        let publishedBriefVersion: Int? = try r.next(), version: Int = try r.next()
+        let createdAt: Date = try r.next(), updatedAt: Date = try r.next(), micros: Int64 = try r.next()
+        let callerRegistered: Bool = try r.next()
+        return CampaignRecord(
+            id: id, brandID: brandID, officerID: officerID, title: title, description: description, status: status,
+            platforms: platforms.compactMap(Platform.init(rawValue:)), kolSlots: kolSlots, acceptedCount: acceptedCount,
+            eligibility: eligibility, registrationClosesAt: closesAt, brandReviewRequired: brandReview,
+            maxRevisionRounds: maxRounds, insightsAfterDays: insightsAfterDays,
+            terms: Terms(feeIdr: feeIdr, bonus: bonus, withholdingBp: withholdingBp), publishedBriefVersion: publishedBriefVersion,
+            version: version, createdAt: createdAt, updatedAt: updatedAt, position: PagePosition(micros: micros, id: id),
+            callerRegistered: callerRegistered)
+    }
+
     private func campaigns(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CampaignRecord] {
         var result: [CampaignRecord] = []
         for try await row in try await connection.run(query, logger: logger) {
-            var r = RowReader(row)
-            let id: UUID = try r.next(), brandID: UUID = try r.next(), officerID: UUID? = try r.next()
-            let title: String = try r.next(), description: String = try r.next(), statusText: String = try r.next()
-            guard let status = CampaignStatus(rawValue: statusText) else { throw KolabError(.internal, "unknown campaign status \(statusText)") }
-            let platforms: [String] = try r.next(), kolSlots: Int = try r.next(), acceptedCount: Int = try r.next()
-            let eligibility = Eligibility(minFollowers: try r.next(), niches: try r.next(), regions: try r.next())
-            let closesAt: Date? = try r.next(), brandReview: Bool = try r.next(), maxRounds: Int = try r.next()
-            let insightsAfterDays: Int = try r.next(), feeIdr: Int64 = try r.next()
-            let metric: String? = try r.next(), rate: Int64? = try r.next(), cap: Int64? = try r.next()
-            let withholdingBp: Int = try r.next()
-            var bonus: Bonus?
-            if let metric = metric.flatMap(BonusMetric.init(rawValue:)), let rate, let cap {
-                bonus = Bonus(metric: metric, rateIdrPer1000: rate, capIdr: cap)
-            }
-            let publishedBriefVersion: Int? = try r.next(), version: Int = try r.next()
-            let createdAt: Date = try r.next(), updatedAt: Date = try r.next(), micros: Int64 = try r.next()
-            let callerRegistered: Bool = try r.next()
-            result.append(
-                CampaignRecord(
-                    id: id, brandID: brandID, officerID: officerID, title: title, description: description, status: status,
-                    platforms: platforms.compactMap(Platform.init(rawValue:)), kolSlots: kolSlots, acceptedCount: acceptedCount,
-                    eligibility: eligibility, registrationClosesAt: closesAt, brandReviewRequired: brandReview,
-                    maxRevisionRounds: maxRounds, insightsAfterDays: insightsAfterDays,
-                    terms: Terms(feeIdr: feeIdr, bonus: bonus, withholdingBp: withholdingBp), publishedBriefVersion: publishedBriefVersion,
-                    version: version, createdAt: createdAt, updatedAt: updatedAt, position: PagePosition(micros: micros, id: id),
-                    callerRegistered: callerRegistered))
+            var reader = RowReader(row)
+            result.append(try Self.record(from: &reader))
         }
         return result
     }

@@ -140,23 +140,27 @@ public struct RegistrationStore: Sendable {
         d.insights_due_at, d.created_at, d.updated_at
         """
 
+    /// A deliverable from `deliverableColumns`, read from the reader's position.
+    static func deliverable(from r: inout RowReader) throws -> DeliverableRecord {
+        let id: UUID = try r.next(), registrationID: UUID = try r.next(), campaignID: UUID = try r.next(), kolID: UUID = try r.next()
+        let briefVersion: Int = try r.next(), key: String = try r.next(), unit: Int = try r.next()
+        let platformText: String = try r.next(), formatText: String = try r.next(), statusText: String = try r.next()
+        guard let platform = Platform(rawValue: platformText), let format = DeliverableFormat(rawValue: formatText),
+            let status = DeliverableStatus(rawValue: statusText)
+        else { throw KolabError(.internal, "unknown deliverable value in row \(id)") }
+        return DeliverableRecord(
+            id: id, registrationID: registrationID, campaignID: campaignID, kolID: kolID, briefVersion: briefVersion, key: key,
+            unit: unit, platform: platform, format: format, status: status, currentDraftVersion: try r.next(),
+            revisionRoundsUsed: try r.next(), extraRounds: try r.next(), draftDueAt: try r.next(), postDueAt: try r.next(),
+            postURL: try r.next(), postedAt: try r.next(), insightsDueAt: try r.next(), createdAt: try r.next(),
+            updatedAt: try r.next())
+    }
+
     func deliverables(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
         var result: [DeliverableRecord] = []
         for try await row in try await connection.run(query, logger: logger) {
-            var r = RowReader(row)
-            let id: UUID = try r.next(), registrationID: UUID = try r.next(), campaignID: UUID = try r.next(), kolID: UUID = try r.next()
-            let briefVersion: Int = try r.next(), key: String = try r.next(), unit: Int = try r.next()
-            let platformText: String = try r.next(), formatText: String = try r.next(), statusText: String = try r.next()
-            guard let platform = Platform(rawValue: platformText), let format = DeliverableFormat(rawValue: formatText),
-                let status = DeliverableStatus(rawValue: statusText)
-            else { throw KolabError(.internal, "unknown deliverable value in row \(id)") }
-            result.append(
-                DeliverableRecord(
-                    id: id, registrationID: registrationID, campaignID: campaignID, kolID: kolID, briefVersion: briefVersion, key: key,
-                    unit: unit, platform: platform, format: format, status: status, currentDraftVersion: try r.next(),
-                    revisionRoundsUsed: try r.next(), extraRounds: try r.next(), draftDueAt: try r.next(), postDueAt: try r.next(),
-                    postURL: try r.next(), postedAt: try r.next(), insightsDueAt: try r.next(), createdAt: try r.next(),
-                    updatedAt: try r.next()))
+            var reader = RowReader(row)
+            result.append(try Self.deliverable(from: &reader))
         }
         return result
     }
@@ -203,6 +207,26 @@ public struct RegistrationStore: Sendable {
         try await deliverables(
             "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.registration_id = \(registrationID) ORDER BY d.key, d.unit",
             on: connection)
+    }
+
+    /// A deliverable and its campaign in one statement (`kol`: the caller's KOL id, for the campaign's
+    /// `caller_registered`); `lock` takes the deliverable's row lock.
+    public func deliverableWithCampaign(id: UUID, kol: UUID?, lock: Bool, on connection: PostgresConnection) async throws
+        -> (DeliverableRecord, CampaignRecord)?
+    {
+        var query = PostgresQuery(unsafeSQL: "")
+        let kolParam = query.bind(kol)
+        let idParam = query.bind(id)
+        query.sql = """
+            SELECT \(Self.deliverableColumns), \(CampaignStore.columns(kol: kolParam))
+            FROM deliverables d JOIN campaigns c ON c.id = d.campaign_id WHERE d.id = \(idParam)
+            """
+        if lock { query.sql += " FOR UPDATE OF d" }
+        for try await row in try await connection.run(query, logger: logger) {
+            var reader = RowReader(row)
+            return (try Self.deliverable(from: &reader), try CampaignStore.record(from: &reader))
+        }
+        return nil
     }
 
     public func deliverable(id: UUID, lock: Bool = false, on connection: PostgresConnection) async throws -> DeliverableRecord? {

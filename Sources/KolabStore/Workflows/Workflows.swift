@@ -37,13 +37,17 @@ extension Workflows {
     public func visibleCampaign(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws
         -> CampaignRecord
     {
-        guard
-            let campaign = try await campaigns.campaign(id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
-            CampaignAccess.maySee(
-                actor, brandID: campaign.brandID, officerID: campaign.officerID, status: campaign.status,
-                callerRegistered: campaign.callerRegistered)
+        guard let campaign = try await campaigns.campaign(id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
+            Self.maySee(campaign, actor)
         else { throw KolabError.notFound("campaign") }
         return campaign
+    }
+
+    /// The SQL lists' twin: whether `actor` sees `campaign` (else it answers 404, as if it did not exist).
+    static func maySee(_ campaign: CampaignRecord, _ actor: Actor) -> Bool {
+        CampaignAccess.maySee(
+            actor, brandID: campaign.brandID, officerID: campaign.officerID, status: campaign.status,
+            callerRegistered: campaign.callerRegistered)
     }
 
     /// Creates a draft campaign after checking that its brand and officer exist.
@@ -155,20 +159,19 @@ extension Workflows {
         }
     }
 
-    /// A deliverable the actor may see: a KOL's own, inside a campaign the actor sees. The deliverable's
-    /// `campaign_id` and `kol_id` are its registration's (a foreign key keeps them so), so the
-    /// registration itself is not read.
+    /// A deliverable the actor may see: a KOL's own, inside a campaign the actor sees; read with its
+    /// campaign in one statement. The deliverable's `campaign_id` and `kol_id` are its registration's
+    /// (a foreign key keeps them so), so the registration itself is not read.
     public func visibleDeliverable(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws
         -> (DeliverableRecord, CampaignRecord)
     {
-        guard let deliverable = try await registrations.deliverable(id: id, lock: lock, on: connection),
-            actor.role != .kol || deliverable.kolID == actor.userID
+        guard
+            let (deliverable, campaign) = try await registrations.deliverableWithCampaign(
+                id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
+            actor.role != .kol || deliverable.kolID == actor.userID,
+            Self.maySee(campaign, actor)
         else { throw KolabError.notFound("deliverable") }
-        do {
-            return (deliverable, try await visibleCampaign(deliverable.campaignID, actor: actor, on: connection))
-        } catch let error as KolabError where error.code == .notFound {
-            throw KolabError.notFound("deliverable")
-        }
+        return (deliverable, campaign)
     }
 
     /// A KOL registers: open campaign, eligible profile, once per campaign.
