@@ -67,7 +67,10 @@ public struct WorklistStore: Sendable {
     /// campaigns and stops after a page; the walks are merged, so a page costs the same with a hundred
     /// items as with a hundred thousand. Items are ordered by `(since, the registration's or
     /// deliverable's id)`, which the cursor carries; entity ids, draft ids and due times are looked up
-    /// for the page's rows only.
+    /// for the page's rows only. The campaign test is wrapped in `IS TRUE` so that it cannot become an
+    /// index condition: PostgreSQL cannot tell how many campaigns the array holds, guesses few, and
+    /// would otherwise fetch every item of those campaigns through `(campaign_id, status)` and sort
+    /// them (measured: 4x slower once the write scenario had moved deliverables around).
     private func page(
         _ query: inout PostgresQuery, campaigns: String, branches: [Branch], after position: PagePosition?, limit: Int,
         on connection: PostgresConnection
@@ -82,7 +85,7 @@ public struct WorklistStore: Sendable {
         let walks = branches.map { branch in
             """
             (SELECT '\(branch.kind)' AS kind, x.campaign_id, x.id AS sort_id, x.\(branch.since) AS since FROM \(branch.table) x
-             WHERE x.\(branch.condition) AND x.campaign_id = ANY((SELECT ids FROM mine)::uuid[])
+             WHERE x.\(branch.condition) AND (x.campaign_id = ANY((SELECT ids FROM mine)::uuid[])) IS TRUE
                \(keyset.replacingOccurrences(of: "{since}", with: branch.since))
              ORDER BY 4, 3 LIMIT \(pageSize))
             """
