@@ -15,13 +15,13 @@ struct NullEncoded<Value: Encodable & Sendable>: Encodable, Sendable {
 struct CampaignResponse: JSONWritable, Sendable {
     struct TermsBody: Sendable {
         var feeIdr: Int64
-        var bonus: NullEncoded<Bonus>
+        var bonus: Bonus?
         var withholdingBp: Int
     }
 
     var id: UUID
     var brandId: UUID
-    var officerId: NullEncoded<UUID>
+    var officerId: UUID?
     var title: String
     var description: String
     var status: CampaignStatus
@@ -29,19 +29,19 @@ struct CampaignResponse: JSONWritable, Sendable {
     var kolSlots: Int
     var acceptedCount: Int
     var eligibility: Eligibility
-    var registrationClosesAt: NullEncoded<Date>
+    var registrationClosesAt: Date?
     var brandReviewRequired: Bool
     var maxRevisionRounds: Int
     var insightsAfterDays: Int
     var terms: TermsBody
-    var publishedBriefVersion: NullEncoded<Int>
+    var publishedBriefVersion: Int?
     var createdAt: Date
     var updatedAt: Date
 
     init(_ c: CampaignRecord) {
         id = c.id
         brandId = c.brandID
-        officerId = NullEncoded(c.officerID)
+        officerId = c.officerID
         title = c.title
         description = c.description
         status = c.status
@@ -49,12 +49,12 @@ struct CampaignResponse: JSONWritable, Sendable {
         kolSlots = c.kolSlots
         acceptedCount = c.acceptedCount
         eligibility = c.eligibility
-        registrationClosesAt = NullEncoded(c.registrationClosesAt)
+        registrationClosesAt = c.registrationClosesAt
         brandReviewRequired = c.brandReviewRequired
         maxRevisionRounds = c.maxRevisionRounds
         insightsAfterDays = c.insightsAfterDays
-        terms = TermsBody(feeIdr: c.terms.feeIdr, bonus: NullEncoded(c.terms.bonus), withholdingBp: c.terms.withholdingBp)
-        publishedBriefVersion = NullEncoded(c.publishedBriefVersion)
+        terms = TermsBody(feeIdr: c.terms.feeIdr, bonus: c.terms.bonus, withholdingBp: c.terms.withholdingBp)
+        publishedBriefVersion = c.publishedBriefVersion
         createdAt = c.createdAt
         updatedAt = c.updatedAt
     }
@@ -137,9 +137,9 @@ struct DeliverableResponse: JSONWritable, Sendable {
     var extraRounds: Int
     var draftDueAt: Date
     var postDueAt: Date
-    var postUrl: NullEncoded<String>
-    var postedAt: NullEncoded<Date>
-    var insightsDueAt: NullEncoded<Date>
+    var postUrl: String?
+    var postedAt: Date?
+    var insightsDueAt: Date?
     var createdAt: Date
     var updatedAt: Date
 
@@ -159,9 +159,9 @@ struct DeliverableResponse: JSONWritable, Sendable {
         extraRounds = d.extraRounds
         draftDueAt = d.draftDueAt
         postDueAt = d.postDueAt
-        postUrl = NullEncoded(d.postURL)
-        postedAt = NullEncoded(d.postedAt)
-        insightsDueAt = NullEncoded(d.insightsDueAt)
+        postUrl = d.postURL
+        postedAt = d.postedAt
+        insightsDueAt = d.insightsDueAt
         createdAt = d.createdAt
         updatedAt = d.updatedAt
     }
@@ -197,7 +197,7 @@ struct WorklistItemResponse: JSONWritable, Sendable {
     var entityType: String
     var entityId: UUID
     var since: Date
-    var dueAt: NullEncoded<Date>
+    var dueAt: Date?
 
     init(_ item: WorklistItem) {
         kind = item.kind
@@ -205,7 +205,7 @@ struct WorklistItemResponse: JSONWritable, Sendable {
         entityType = item.entityType
         entityId = item.entityID
         since = item.since
-        dueAt = NullEncoded(item.dueAt)
+        dueAt = item.dueAt
     }
 }
 
@@ -260,7 +260,7 @@ extension CampaignResponse {
         writer.writeObject { o in
             o.field("id", id)
             o.field("brand_id", brandId)
-            o.field("officer_id", officerId.value)
+            o.field("officer_id", officerId)
             o.field("title", title)
             o.field("description", description)
             o.field("status", status)
@@ -272,13 +272,13 @@ extension CampaignResponse {
                 e.field("niches", eligibility.niches)
                 e.field("regions", eligibility.regions)
             }
-            o.field("registration_closes_at", registrationClosesAt.value)
+            o.field("registration_closes_at", registrationClosesAt)
             o.field("brand_review_required", brandReviewRequired)
             o.field("max_revision_rounds", maxRevisionRounds)
             o.field("insights_after_days", insightsAfterDays)
             o.object("terms") { t in
                 t.field("fee_idr", terms.feeIdr)
-                t.field("bonus", terms.bonus.value) { writer, bonus in
+                t.field("bonus", terms.bonus) { writer, bonus in
                     writer.writeObject { b in
                         b.field("metric", bonus.metric)
                         b.field("rate_idr_per_1000", bonus.rateIdrPer1000)
@@ -287,7 +287,7 @@ extension CampaignResponse {
                 }
                 t.field("withholding_bp", terms.withholdingBp)
             }
-            o.field("published_brief_version", publishedBriefVersion.value)
+            o.field("published_brief_version", publishedBriefVersion)
             o.field("created_at", createdAt)
             o.field("updated_at", updatedAt)
         }
@@ -312,9 +312,9 @@ extension DeliverableResponse {
             o.field("extra_rounds", extraRounds)
             o.field("draft_due_at", draftDueAt)
             o.field("post_due_at", postDueAt)
-            o.field("post_url", postUrl.value)
-            o.field("posted_at", postedAt.value)
-            o.field("insights_due_at", insightsDueAt.value)
+            o.field("post_url", postUrl)
+            o.field("posted_at", postedAt)
+            o.field("insights_due_at", insightsDueAt)
             o.field("created_at", createdAt)
             o.field("updated_at", updatedAt)
         }
@@ -329,7 +329,7 @@ extension WorklistItemResponse {
             o.field("entity_type", entityType)
             o.field("entity_id", entityId)
             o.field("since", since)
-            o.field("due_at", dueAt.value)
+            o.field("due_at", dueAt)
         }
     }
 }

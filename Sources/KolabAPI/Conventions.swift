@@ -226,10 +226,11 @@ enum ETag {
 extension Response {
     /// A `201 Created` with the resource and its `Location`.
     static func created(_ body: some Encodable, location: String, etag: String? = nil) throws -> Response {
-        var response = try json(body, status: .created)
-        response.headers[.location] = location
-        if let etag { response.headers[.eTag] = etag }
-        return response
+        created(try StreamingJSONEncoder().encode(body), location: location, etag: etag)
+    }
+
+    static func created(_ body: some JSONWritable, location: String, etag: String? = nil) -> Response {
+        created(StreamingJSONEncoder().encode(writable: body), location: location, etag: etag)
     }
 
     static func json(_ body: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
@@ -241,10 +242,9 @@ extension Response {
         json(buffer: StreamingJSONEncoder().encode(writable: body), status: status, etag: etag)
     }
 
-    static func created(_ body: some JSONWritable, location: String, etag: String? = nil) -> Response {
-        var response = json(body, status: .created)
+    private static func created(_ buffer: ByteBuffer, location: String, etag: String?) -> Response {
+        var response = json(buffer: buffer, status: .created, etag: etag)
         response.headers[.location] = location
-        if let etag { response.headers[.eTag] = etag }
         return response
     }
 

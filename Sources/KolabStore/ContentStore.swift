@@ -148,9 +148,10 @@ public struct ContentStore: Sendable {
             WHERE id = \(deliverableID) AND status = \(from.rawValue)
             RETURNING \(unescaped: RegistrationStore.deliverableColumns)
             """
-        guard let updated = try await RegistrationStore(logger: logger).deliverables(query, on: connection).first else {
-            throw KolabError.conflict("The deliverable changed state meanwhile; read it again.")
+        for try await row in try await connection.run(query, logger: logger) {
+            var reader = RowReader(row)
+            return try RegistrationStore.deliverable(from: &reader)
         }
-        return updated
+        throw KolabError.conflict("The deliverable changed state meanwhile; read it again.")
     }
 }

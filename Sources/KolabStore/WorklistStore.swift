@@ -22,8 +22,8 @@ public struct WorklistStore: Sendable {
     }
 
     /// An officer's items over their campaigns (`officerID` nil: every campaign, for admins):
-    /// registrations to decide, drafts to review, brand feedback to relay, posts to verify, and
-    /// drafts and posts past their due time.
+    /// registrations to decide, drafts to review, brand feedback to relay, posts and insights to
+    /// verify, and drafts, posts and insights past their due time.
     public func officerItems(
         officerID: UUID?, now: Date, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<WorklistItem> {
@@ -37,10 +37,14 @@ public struct WorklistStore: Sendable {
             Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'draft_submitted'"),
             Branch(kind: "brand_feedback_to_relay", table: "deliverables", since: "updated_at", condition: "status = 'brand_feedback'"),
             Branch(kind: "post_to_verify", table: "deliverables", since: "updated_at", condition: "status = 'posted'"),
+            Branch(kind: "insights_to_verify", table: "deliverables", since: "updated_at", condition: "status = 'insights_submitted'"),
             Branch(
                 kind: "overdue_draft", table: "deliverables", since: "draft_due_at",
                 condition: "status IN ('awaiting_draft', 'changes_requested') AND draft_due_at < \(nowParam)"),
             Branch(kind: "overdue_post", table: "deliverables", since: "post_due_at", condition: "status = 'approved' AND post_due_at < \(nowParam)"),
+            Branch(
+                kind: "overdue_insights", table: "deliverables", since: "insights_due_at",
+                condition: "status = 'live' AND insights_due_at < \(nowParam)"),
         ]
         return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
     }
@@ -75,20 +79,18 @@ public struct WorklistStore: Sendable {
         _ query: inout PostgresQuery, campaigns: String, branches: [Branch], after position: PagePosition?, limit: Int,
         on connection: PostgresConnection
     ) async throws -> Page<WorklistItem> {
-        var keyset = ""
-        if let position {
-            let micros = query.bind(position.micros)
-            let id = query.bind(position.id)
-            keyset = "AND (x.{since}, x.id) > (timestamptz 'epoch' + \(micros) * interval '1 microsecond', \(id))"
-        }
+        // The position's placeholders, bound once and compared in every walk.
+        let after = position.map { (micros: query.bind($0.micros), id: query.bind($0.id)) }
         let pageSize = query.bind(limit + 1)
         let walks = branches.map { branch in
-            """
-            (SELECT '\(branch.kind)' AS kind, x.campaign_id, x.id AS sort_id, x.\(branch.since) AS since FROM \(branch.table) x
-             WHERE x.\(branch.condition) AND (x.campaign_id = ANY((SELECT ids FROM mine)::uuid[])) IS TRUE
-               \(keyset.replacingOccurrences(of: "{since}", with: branch.since))
-             ORDER BY 4, 3 LIMIT \(pageSize))
-            """
+            let keyset = after.map {
+                "AND (x.\(branch.since), x.id) > (timestamptz 'epoch' + \($0.micros) * interval '1 microsecond', \($0.id))"
+            }
+            return """
+                (SELECT '\(branch.kind)' AS kind, x.campaign_id, x.id AS sort_id, x.\(branch.since) AS since FROM \(branch.table) x
+                 WHERE x.\(branch.condition) AND (x.campaign_id = ANY((SELECT ids FROM mine)::uuid[])) IS TRUE \(keyset ?? "")
+                 ORDER BY 4, 3 LIMIT \(pageSize))
+                """
         }
         query.sql = """
             WITH mine AS MATERIALIZED (SELECT ARRAY(\(campaigns)) AS ids)
@@ -104,6 +106,7 @@ public struct WorklistStore: Sendable {
                        WHEN 'post_to_verify' THEN (SELECT d.post_due_at FROM deliverables d WHERE d.id = w.sort_id)
                        WHEN 'overdue_draft' THEN w.since
                        WHEN 'overdue_post' THEN w.since
+                       WHEN 'overdue_insights' THEN w.since
                    END,
                    \(Keyset.micros("w.since")), w.sort_id
             FROM (

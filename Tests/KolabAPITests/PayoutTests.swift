@@ -153,6 +153,35 @@ struct PayoutTests {
         }
     }
 
+    /// Insights past their due time, then insights waiting for the check, surface in the officer's worklist.
+    @Test func theWorklistShowsOverdueInsightsThenInsightsToVerify() async throws {
+        try await TestApp.run { app in
+            let p = try await app.production(extra: ["brand_review_required": false])
+            try await app.makeLive(p.feed, p.cast)
+            func items(_ kind: String) async throws -> [[String: any Sendable]] {
+                try await app.get("/v1/worklist", token: p.cast.officer.token).data.filter { $0["kind"] as? String == kind }
+            }
+            let overdue = try await items("overdue_insights")
+            #expect(overdue.compactMap { $0["entity_id"] as? String } == [p.feed])
+            #expect(overdue.first?["entity_type"] as? String == "deliverable")
+            #expect(overdue.first?["due_at"] as? String != nil)
+            #expect(overdue.first?["due_at"] as? String == overdue.first?["since"] as? String)
+            #expect(try await items("insights_to_verify").isEmpty)
+
+            #expect(try await app.post("/v1/deliverables/\(p.feed)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status == .created)
+            #expect(try await items("overdue_insights").isEmpty)
+            let toVerify = try await items("insights_to_verify")
+            #expect(toVerify.compactMap { $0["entity_id"] as? String } == [p.feed])
+            #expect(toVerify.first?["due_at"] is NSNull)
+            // Another officer's worklist does not show it.
+            let other = try await app.user(.officer, by: p.cast.admin)
+            #expect(try await app.get("/v1/worklist", token: other.token).data.isEmpty)
+
+            #expect(try await app.post("/v1/deliverables/\(p.feed)/insights/verify", token: p.cast.officer.token)["status"] == "completed")
+            #expect(try await items("insights_to_verify").isEmpty)
+        }
+    }
+
     @Test func whoSeesAndApprovesPayouts() async throws {
         try await TestApp.run { app in
             let (p, payoutID) = try await app.finishedProduction()
