@@ -42,6 +42,7 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.bodyLimitBytes))
     router.add(middleware: AuthMiddleware(services: services))
+    router.add(middleware: QueryTextMiddleware())
     router.add(middleware: IdempotencyMiddleware(services: services))
 
     let table = RouteTable(router: router)

@@ -4,6 +4,7 @@ import Hummingbird
 import KolabDomain
 import KolabStore
 import Logging
+import Crypto
 import NIOCore
 
 /// Everything that configures one service instance. Flags override the environment; tests build it directly.
@@ -22,6 +23,10 @@ public struct Configuration: Sendable {
     public var development: Bool = false
     /// The folder holding `sql/`, `fixtures/` and `openapi.json`.
     public var home: URL
+    /// The service key (`KOLAB_SECRET_KEY`) that seals stored answers and webhook secrets. Every
+    /// instance on one database needs the same key; the CLI reads it or refuses to start, and a fresh
+    /// random key here serves tests and single-instance embedding only.
+    public var secretBox = SecretBox(key: .init(size: .bits256))
 
     /// Demo data for `kolab seed` and the first `serve` on an empty private cluster.
     public var fixturesFolder: URL

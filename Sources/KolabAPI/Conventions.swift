@@ -12,20 +12,19 @@ import Synchronization
 // MARK: - Decoding request bodies
 
 extension Request {
-    /// Decodes the JSON body into an allow-listed request type. Fields the type does not declare are
-    /// ignored, so nothing a client is not meant to set can reach the database. Unreadable JSON is a
-    /// 400; a wrong type, a missing field or a value outside an enum is a 422 naming the field.
+    /// Decodes the JSON body into an allow-listed request type (`BodyDecoder`): a field the type does
+    /// not declare answers 422 naming it, so nothing a client is not meant to set can reach the
+    /// database and no typo is dropped. Unreadable JSON is a 400; a wrong type, a missing field, a value
+    /// outside an enum, a NUL character or a time outside 2000...2100 is a 422 naming the field.
+    ///
+    /// Handlers call this only after the caller is authenticated, the resource found and the role
+    /// allowed to act (the order of checks of DESIGN.md): the body is the fourth thing looked at.
     func decodeBody<T: Decodable>(_ type: T.Type, context: KolabRequestContext) async throws -> T {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else {
             throw KolabError(.malformed, "The body is empty; send a JSON object.")
         }
-        let data = Data(buffer.readableBytesView)
-        do {
-            return try KolabJSON.makeDecoder().decode(T.self, from: data)
-        } catch let error as DecodingError {
-            throw KolabError.decoding(error)
-        }
+        return try BodyDecoder.decode(T.self, from: buffer.readableBytesView)
     }
 }
 
@@ -75,6 +74,30 @@ extension KolabError {
     }
 }
 
+extension KolabError {
+    /// A fault of the request's body (400, 413, 422): answered only after authentication, visibility
+    /// and the role's right to act have been checked, and never stored for idempotent replay.
+    var isAboutTheBody: Bool { code == .malformed || code == .invalid || code == .tooLarge }
+}
+
+extension Services {
+    /// The order of checks of DESIGN.md on a route with a body: authentication, visibility (404), the
+    /// role's right to act (403), then the body. `parse` decodes and validates the body; when it
+    /// fails, `access` (the route's visibility and role check, read-only) runs first, so a caller who
+    /// may not see or act gets 404 or 403 whatever it sent. The happy path pays nothing: the workflow
+    /// checks visibility and role again under its locks.
+    func input<Input>(
+        _ context: KolabRequestContext, access: (PostgresConnection) async throws -> Void, _ parse: () async throws -> Input
+    ) async throws -> Input {
+        do {
+            return try await parse()
+        } catch let error as KolabError where error.isAboutTheBody {
+            try await read(context) { try await access($0) }
+            throw error
+        }
+    }
+}
+
 // MARK: - Ids in paths and queries
 
 extension Parameters {
@@ -94,6 +117,12 @@ extension Request {
 }
 
 // MARK: - Lists
+
+extension Page {
+    func mapItems<Other: Sendable>(_ transform: (Item) -> Other) -> Page<Other> {
+        Page<Other>(items: items.map(transform), next: next)
+    }
+}
 
 /// `{"data": [...], "next_cursor": "..." | null}`.
 struct ListResponse<Item: Sendable>: Sendable {
@@ -130,6 +159,19 @@ extension Services {
             after = try await cursors.decode(cursor, scope: scope, on: connection)
         }
         return ListRequest(limit: limit, after: after, scope: scope, connection: connection)
+    }
+
+    /// A page of a short list that only grows at its end (a campaign's brief versions, a deliverable's
+    /// drafts and insights, the deliverables an acceptance made): read whole in its order, then cut at
+    /// `?cursor=` by each item's rank (`rank` strictly increases along the list and never changes,
+    /// so the cut is stable under appends, like any keyset).
+    func page<Record: Sendable>(_ items: [Record], _ list: ListRequest, rank: (Record, Int) -> Int64) -> Page<Record> {
+        let ranked = items.enumerated().map { (rank($0.element, $0.offset + 1), $0.element) }
+        let after = list.after?.micros ?? Int64.min
+        let rest = ranked.filter { $0.0 > after }
+        return Page(fetched: Array(rest.prefix(list.limit + 1)), limit: list.limit) {
+            PagePosition(micros: $0.0, id: IdempotencyStore.anonymous)
+        }.mapItems(\.1)
     }
 
     func listResponse<Record: Sendable, Item: Sendable>(
@@ -244,7 +286,8 @@ extension Response {
 
     private static func created(_ buffer: ByteBuffer, location: String, etag: String?) -> Response {
         var response = json(buffer: buffer, status: .created, etag: etag)
-        response.headers[.location] = location
+        // Paths are lower case but for the ids that interpolation writes in upper case (RFC 9562: lower).
+        response.headers[.location] = location.lowercased()
         return response
     }
 

@@ -6,6 +6,7 @@ import KolabDomain
 import KolabStore
 import Logging
 import NIOCore
+import PostgresNIO
 
 extension HTTPField.Name {
     static let idempotencyKey = Self("Idempotency-Key")!
@@ -77,6 +78,45 @@ struct BodyLimitMiddleware: RouterMiddleware {
     }
 }
 
+/// Query parameters are text a client typed: a NUL character (`%00`) or bytes that are not UTF-8
+/// answer 422 naming the parameter, here, for every route, so none reaches PostgreSQL (which
+/// cannot store NUL and answers SQLSTATE 22021).
+struct QueryTextMiddleware: RouterMiddleware {
+    typealias Context = KolabRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let query = request.uri.query, !query.isEmpty {
+            for pair in query.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = Self.decoded(parts[0]) ?? "query"
+                guard let decodedName = Self.decoded(parts[0]), let value = Self.decoded(parts.count > 1 ? parts[1] : ""),
+                    !decodedName.unicodeScalars.contains("\0"), !value.unicodeScalars.contains("\0")
+                else {
+                    throw KolabError.invalid(field: name.unicodeScalars.contains("\0") ? "query" : name, "must be UTF-8 text without NUL characters")
+                }
+            }
+        }
+        return try await next(request, context)
+    }
+
+    /// Percent-decoded (`+` as a space) and validated as UTF-8; nil when it is not text.
+    static func decoded(_ raw: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var utf8 = Array(raw.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
 /// Resolves `Authorization: Bearer <token>` into the caller. A token that is sent but not valid
 /// is refused at once (401), even on public routes: a client should learn its token is dead.
 struct AuthMiddleware: RouterMiddleware {
@@ -108,18 +148,25 @@ struct AuthMiddleware: RouterMiddleware {
 
 /// `Idempotency-Key` on POST: the first request runs inside a transaction that also stores its answer;
 /// a repeat with the same body replays it (`Idempotent-Replayed: true`), with another body answers 422,
-/// and while the first still runs answers 409. Keys are per caller; anonymous requests (sign-up,
-/// login) are not kept, since their answers would have to be stored for strangers (and a login's
-/// answer is a token, which is never stored in clear).
+/// and while the first still runs answers 409. Keys are per caller; sign-up (no token) is scoped to
+/// `IdempotencyStore.anonymous`. A login is never stored (its answer is a token).
+///
+/// What is stored: every answer of a request that reached its workflow: 2xx, and the 4xx of lookup,
+/// role and state (403, 404, 409, 412, 428), whose changes are rolled back to a savepoint while the
+/// key and the answer commit. Not stored: faults of the body (400, 413, 422: fix it and retry with the
+/// same key), collisions a retry resolves (409 `retryable`), and 5xx.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = KolabRequestContext
     let services: Services
+    /// Routes whose answers are never kept, whoever calls.
+    static let neverStored: Set<String> = ["/v1/auth/tokens"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[.idempotencyKey], let actor = context.actor else {
+        guard request.method == .post, let key = request.headers[.idempotencyKey], !Self.neverStored.contains(request.uri.path) else {
             return try await next(request, context)
         }
-        guard (1...255).contains(key.utf8.count) else {
+        let scope = context.actor?.userID ?? IdempotencyStore.anonymous
+        guard (1...255).contains(key.utf8.count), !key.unicodeScalars.contains("\0") else {
             throw KolabError.invalid(field: "Idempotency-Key", "must be 1 to 255 characters")
         }
         var request = request
@@ -132,7 +179,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let finalRequest = request
 
         return try await services.transaction(context) { transaction in
-            switch try await services.idempotency.claim(userID: actor.userID, key: key, on: transaction) {
+            switch try await services.idempotency.claim(userID: scope, key: key, on: transaction) {
             case .inFlight:
                 throw KolabError.conflict("A request with this Idempotency-Key is still running; retry once it has finished.")
             case .stored(let stored):
@@ -144,19 +191,41 @@ struct IdempotencyMiddleware: RouterMiddleware {
             case .proceed:
                 var context = context
                 context.transaction = transaction
-                let response = try await next(finalRequest, context)
-                guard (200..<300).contains(response.status.code) else { return response }
+                try await transaction.run("SAVEPOINT idempotent_work", logger: context.logger)
+                let response: Response
+                do {
+                    response = try await next(finalRequest, context)
+                } catch {
+                    let problem = KolabError.from(Database.unwrap(error))
+                    guard Self.isStored(problem) else { throw error }
+                    // The workflow's changes go; the key and its answer stay.
+                    try await transaction.run("ROLLBACK TO SAVEPOINT idempotent_work", logger: context.logger)
+                    response = try problem.response(from: finalRequest, context: context)
+                }
+                guard (200..<500).contains(response.status.code) else { return response }
                 let (kept, bytes) = try await Self.buffered(response)
                 var headers: [String: String] = [:]
-                for field in kept.headers where field.name == .contentType || field.name == .location || field.name == .eTag {
+                for field in kept.headers
+                where field.name == .contentType || field.name == .location || field.name == .eTag || field.name == .retryAfter
+                    || field.name == .cacheControl
+                {
                     headers[field.name.rawName] = field.value
                 }
                 try await services.idempotency.save(
-                    userID: actor.userID, key: key,
+                    userID: scope, key: key,
                     response: StoredResponse(requestHash: requestHash, status: Int(kept.status.code), headers: headers, body: bytes),
                     on: transaction)
                 return kept
             }
+        }
+    }
+
+    /// An answer of lookup, role or state: the same request would get it again, so it is replayed.
+    static func isStored(_ error: KolabError) -> Bool {
+        switch error.code {
+        case .notFound, .forbidden, .preconditionFailed, .preconditionRequired: true
+        case .conflict: !error.retryable
+        default: false
         }
     }
 

@@ -73,11 +73,11 @@ extension KolabError {
             case 405: return KolabError(.notFound, "This route does not take this method.")
             case 413: return KolabError(.tooLarge, "The body is larger than the limit.")
             case 400..<500: return KolabError(.malformed, error.body ?? "The request cannot be read.")
-            default: return KolabError(.internal, error.description)
+            default: return KolabError(.internal, "HTTPError \(error.status.code)")
             }
         default:
             if let mapped = KolabError(postgres: error) { return mapped }
-            return KolabError(.internal, String(reflecting: error))
+            return KolabError(.internal, KolabError.loggable(error))
         }
     }
 }

@@ -38,7 +38,7 @@ public struct Services: Sendable {
         self.registrations = workflows.registrations
         self.events = workflows.events
         self.auth = AuthStore(logger: logger)
-        self.idempotency = IdempotencyStore(logger: logger)
+        self.idempotency = IdempotencyStore(logger: logger, box: configuration.secretBox)
         self.worklist = WorklistStore(logger: logger)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.cursors = CursorCodec(auth: auth, database: database)

@@ -117,6 +117,17 @@ public struct Eligibility: Sendable, Codable, Equatable {
         self.regions = regions
     }
 
+    enum CodingKeys: String, CodingKey { case minFollowers, niches, regions }
+
+    /// Each member may be omitted and takes its default (no minimum, any niche, any region).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            minFollowers: try container.decodeIfPresent(Int64.self, forKey: .minFollowers) ?? 0,
+            niches: try container.decodeIfPresent([String].self, forKey: .niches) ?? [],
+            regions: try container.decodeIfPresent([String].self, forKey: .regions) ?? [])
+    }
+
     /// The rules a KOL fails for a campaign on `platforms`; empty when eligible.
     public func failures(platforms: [Platform], accounts: [SocialAccount], niches kolNiches: [String], region: String) -> [FieldError] {
         var failures: [FieldError] = []

@@ -111,7 +111,7 @@ public enum DeliverableMachine {
 }
 
 extension DeliverableAction {
-    var phrase: String {
+    public var phrase: String {
         switch self {
         case .submitDraft: "submit a draft"
         case .forward: "forward a draft to the brand"

@@ -43,12 +43,16 @@ public struct KolabError: Error, Sendable, Equatable {
     public var detail: String
     public var fieldErrors: [FieldError]
     public var retryAfterSeconds: Int?
+    /// A collision that a plain retry resolves (serialization failure, deadlock): never stored as an
+    /// idempotent answer, so the retry runs.
+    public var retryable: Bool
 
-    public init(_ code: Code, _ detail: String, fieldErrors: [FieldError] = [], retryAfterSeconds: Int? = nil) {
+    public init(_ code: Code, _ detail: String, fieldErrors: [FieldError] = [], retryAfterSeconds: Int? = nil, retryable: Bool = false) {
         self.code = code
         self.detail = detail
         self.fieldErrors = fieldErrors
         self.retryAfterSeconds = retryAfterSeconds
+        self.retryable = retryable
     }
 
     /// The same answer for a resource that does not exist and one the caller may not see.

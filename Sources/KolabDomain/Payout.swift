@@ -160,6 +160,9 @@ public enum PayoutMachine {
     public static func mayList(_ role: Role) -> Bool { role != .brand }
 
     /// Batches (making, reading, exporting, settling) are finance's (and admins').
+    /// Who sees payout batches at all: to others a batch's id names nothing.
+    public static func seesBatches(_ role: Role) -> Bool { role == .finance || role == .admin }
+
     public static func checkBatchAccess(_ role: Role) throws(KolabError) {
         guard role == .finance || role == .admin else { throw KolabError.forbidden("Payout batches are for finance.") }
     }

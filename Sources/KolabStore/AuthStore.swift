@@ -44,6 +44,17 @@ public struct AuthStore: Sendable {
         return nil
     }
 
+    /// When the token was issued and when it expires, if it is still valid.
+    public func tokenInfo(_ token: String, on connection: PostgresConnection) async throws -> (createdAt: Date, expiresAt: Date)? {
+        let rows = try await connection.run(
+            """
+            SELECT created_at, expires_at FROM auth_tokens
+            WHERE token_hash = \(Self.hash(token: token)) AND revoked_at IS NULL AND expires_at > now()
+            """, logger: logger)
+        for try await (created, expires) in rows.decode((Date, Date).self) { return (created, expires) }
+        return nil
+    }
+
     public func revoke(token: String, on connection: PostgresConnection) async throws {
         try await connection.run(
             "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token: token)) AND revoked_at IS NULL",

@@ -22,12 +22,23 @@ public struct EventRecord: Sendable {
 }
 
 /// The append-only audit log. `record` is called inside the transaction of the change it describes.
+///
+/// Commit order: every statement here first takes `pg_advisory_xact_lock` on each campaign it writes
+/// events for (sorted, so two writers never wait on each other in a cycle), held to the end of the
+/// transaction. A second transaction writing events of the same campaign numbers its events only
+/// after the first committed, so within a campaign `seq` order is commit order: a reader paging the
+/// timeline to its end (and polling from `resume_cursor`) never skips an event that commits later.
+/// The cost is that the tails of transitions in one campaign run one at a time; transitions of
+/// different campaigns do not wait on each other.
 public struct EventStore: Sendable {
     let logger: Logger
 
     public init(logger: Logger) {
         self.logger = logger
     }
+
+    /// The first key of the two-key advisory locks on campaigns' timelines (the second is the campaign).
+    static let lockSpace: Int32 = 7042
 
     public func record(
         by actor: Actor?, campaignID: UUID?, kolID: UUID? = nil, entity: EntityType, entityID: UUID, from: String?, to: String?,
@@ -36,9 +47,12 @@ public struct EventStore: Sendable {
         let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
         try await connection.run(
             """
+            WITH ordered AS MATERIALIZED (
+                SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(c::text)) FROM (SELECT \(campaignID)::uuid AS c) x WHERE c IS NOT NULL)
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
-            VALUES (\(actor?.userID)::uuid, \(actor?.role.rawValue ?? "system"), \(campaignID)::uuid, \(kolID)::uuid, \(entity.rawValue),
-                    \(entityID), \(from)::text, \(to)::text, \(json)::jsonb)
+            SELECT \(actor?.userID)::uuid, \(actor?.role.rawValue ?? "system"), \(campaignID)::uuid, \(kolID)::uuid, \(entity.rawValue),
+                    \(entityID), \(from)::text, \(to)::text, \(json)::jsonb
+            FROM (SELECT count(*) FROM ordered) locked
             """, logger: logger)
     }
 
@@ -49,9 +63,12 @@ public struct EventStore: Sendable {
         let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
         try await connection.run(
             """
+            WITH ordered AS MATERIALIZED (
+                SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(c::text))
+                FROM (SELECT DISTINCT campaign_id AS c FROM payouts WHERE id = ANY(\(payoutIDs)) ORDER BY 1) x)
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
             SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', p.id, \(from), \(to), \(json)::jsonb
-            FROM payouts p WHERE p.id = ANY(\(payoutIDs)) ORDER BY p.created_at, p.id
+            FROM payouts p, (SELECT count(*) FROM ordered) locked WHERE p.id = ANY(\(payoutIDs)) ORDER BY p.created_at, p.id
             """, logger: logger)
     }
 
@@ -60,24 +77,47 @@ public struct EventStore: Sendable {
         let json = String(decoding: try JSONEncoder().encode(["batch_id": batchID.uuidString.lowercased()]), as: UTF8.self)
         try await connection.run(
             """
+            WITH ordered AS MATERIALIZED (
+                SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(c::text))
+                FROM (SELECT DISTINCT p.campaign_id AS c FROM payout_batch_lines l JOIN payouts p ON p.id = l.payout_id
+                      WHERE l.batch_id = \(batchID) ORDER BY 1) x)
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
             SELECT \(actor.userID), \(actor.role.rawValue), p.campaign_id, p.kol_id, 'payout', l.payout_id, 'approved', 'exported',
                    \(json)::jsonb
-            FROM payout_batch_lines l JOIN payouts p ON p.id = l.payout_id WHERE l.batch_id = \(batchID) ORDER BY l.line
+            FROM payout_batch_lines l JOIN payouts p ON p.id = l.payout_id, (SELECT count(*) FROM ordered) locked
+            WHERE l.batch_id = \(batchID) ORDER BY l.line
             """, logger: logger)
     }
 
-    /// A campaign's timeline, oldest first, paged by sequence number. `onlyKol` narrows it to what one
-    /// KOL may read: the campaign's and the brief's own events, and those about that KOL.
+    /// Who reads a timeline, and so which events it holds (DESIGN.md, "Roles").
+    public enum Audience: Sendable {
+        /// Admin, officer, finance: every event of the campaign.
+        case everything
+        /// A brand: everything but payouts and payout batches (a brand never reads payouts).
+        case brand
+        /// A KOL: the campaign's and the brief's own events, and those about that KOL.
+        case kol(UUID)
+    }
+
+    /// A campaign's timeline, oldest first, by `seq` (commit order within a campaign, see above).
+    /// `resume` is the position after the last event served (or `after` when none was), to poll from.
     public func timeline(
-        campaignID: UUID, onlyKol: UUID?, after position: PagePosition?, limit: Int, on connection: PostgresConnection
-    ) async throws -> Page<EventRecord> {
+        campaignID: UUID, audience: Audience, after position: PagePosition?, limit: Int, on connection: PostgresConnection
+    ) async throws -> (page: Page<EventRecord>, resume: PagePosition) {
         let afterSeq = position?.micros ?? 0
+        var onlyKol: UUID?
+        var hidePayouts = false
+        switch audience {
+        case .everything: break
+        case .brand: hidePayouts = true
+        case .kol(let id): onlyKol = id
+        }
         let rows = try await connection.run(
             """
             SELECT seq, id, at, actor_id, actor_role, campaign_id, entity_type, entity_id, from_state, to_state, data::text
             FROM events WHERE campaign_id = \(campaignID) AND seq > \(afterSeq)
               AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid OR (kol_id IS NULL AND entity_type IN ('campaign', 'brief_version')))
+              AND (NOT \(hidePayouts) OR entity_type NOT IN ('payout', 'payout_batch'))
             ORDER BY seq LIMIT \(limit + 1)
             """, logger: logger)
         var events: [EventRecord] = []
@@ -87,6 +127,9 @@ public struct EventStore: Sendable {
                     seq: row.0, id: row.1, at: row.2, actorID: row.3, actorRole: row.4, campaignID: row.5, entityType: row.6,
                     entityID: row.7, from: row.8, to: row.9, dataJSON: row.10))
         }
-        return Page(fetched: events, limit: limit) { PagePosition(micros: $0.seq, id: $0.id) }
+        let page = Page(fetched: events, limit: limit) { PagePosition(micros: $0.seq, id: $0.id) }
+        let resume = page.items.last.map { PagePosition(micros: $0.seq, id: $0.id) } ?? position
+            ?? PagePosition(micros: 0, id: IdempotencyStore.anonymous)
+        return (page, resume)
     }
 }

@@ -20,12 +20,18 @@ public struct StoredResponse: Sendable, Equatable {
 
 /// Idempotency keys, scoped to the caller and kept 24 hours. The caller runs `claim` and `save`
 /// in the transaction of the change they guard, so the key and the change commit together.
+/// Answers are stored sealed (`SecretBox`): a sign-up's answer holds a bank account, and the table
+/// is readable by whoever reads backups. Anonymous requests (sign-up) are scoped to `anonymous`.
 public struct IdempotencyStore: Sendable {
     let logger: Logger
+    let box: SecretBox
     public static let retentionSeconds = 24 * 60 * 60
+    /// The scope of keys sent without a token (KOL sign-up; logins are never stored).
+    public static let anonymous = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
-    public init(logger: Logger) {
+    public init(logger: Logger, box: SecretBox) {
         self.logger = logger
+        self.box = box
     }
 
     public enum Claim: Sendable {
@@ -56,7 +62,7 @@ public struct IdempotencyStore: Sendable {
             return .stored(
                 StoredResponse(
                     requestHash: Array(hash.readableBytesView), status: Int(status), headers: headerMap,
-                    body: Array(body.readableBytesView)))
+                    body: try box.open(body.readableBytesView)))
         }
         return .proceed
     }
@@ -68,7 +74,7 @@ public struct IdempotencyStore: Sendable {
             """
             INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, headers, body)
             VALUES (\(userID), \(key), \(ByteBuffer(bytes: response.requestHash)), \(Int16(response.status)), \(headers)::jsonb,
-                    \(ByteBuffer(bytes: response.body)))
+                    \(ByteBuffer(bytes: try box.seal(response.body))))
             ON CONFLICT (user_id, key) DO UPDATE SET
                 request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
                 headers = EXCLUDED.headers, body = EXCLUDED.body, created_at = now()

@@ -18,10 +18,33 @@ extension KolabError {
         case "22P02", "22003", "22007", "22008":  // invalid text, out of range, bad date/time
             self = KolabError(.malformed, "A value in the request cannot be read.")
         case "40001", "40P01":  // serialization failure, deadlock: safe to retry
-            self = .conflict("The request collided with another one; retry it.")
+            self = KolabError(.conflict, "The request collided with another one; retry it.", retryable: true)
+        case "22021":  // character_not_in_repertoire: a NUL or bad UTF-8 that slipped past decoding
+            self = .invalid(field: "body", "holds a character that cannot be stored (NUL or invalid UTF-8)")
+        case let state where state.hasPrefix("22"):  // any other data exception: a value the column cannot take
+            self = .invalid(field: "body", "holds a value out of the range the service stores")
+        case let state where state.hasPrefix("23"):  // any other integrity rule
+            self = .conflict("The request breaks a rule of the stored data (\(constraint.isEmpty ? state : constraint)).")
         default:
             return nil
         }
+    }
+
+    /// What may be logged of a failure: its kind, and for PostgreSQL its SQLSTATE, constraint and
+    /// message code, never bind values, rows or the statement's parameters (they hold e-mails, bank
+    /// numbers, tokens). `String(reflecting:)` of a `PSQLError` prints its binds; this never does.
+    public static func loggable(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            let info = psql.serverInfo
+            var parts = ["PSQLError \(psql.code)"]
+            if let state = info?[.sqlState] { parts.append("sqlstate=\(state)") }
+            if let constraint = info?[.constraintName] { parts.append("constraint=\(constraint)") }
+            if let table = info?[.tableName] { parts.append("table=\(table)") }
+            if let routine = info?[.routine] { parts.append("routine=\(routine)") }
+            return parts.joined(separator: " ")
+        }
+        if let error = error as? KolabError { return "KolabError \(error.code.rawValue)" }
+        return "\(type(of: error))"
     }
 
     static let uniqueMessages: [String: String] = [

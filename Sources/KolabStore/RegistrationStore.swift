@@ -203,6 +203,66 @@ public struct RegistrationStore: Sendable {
         return cancelled
     }
 
+    /// The lock order of every workflow (docs/architecture.md): campaign, registration, deliverable.
+    /// A deliverable's transition takes its campaign `FOR SHARE` (transitions of one campaign run side
+    /// by side; a campaign cancel, `FOR UPDATE`, waits for them and they for it); a registration's
+    /// decision takes it `FOR NO KEY UPDATE` (it may move the slot count, and must not interleave with
+    /// the approval of its content, which holds the share lock).
+    public enum CampaignLock: String, Sendable {
+        case share = "FOR SHARE"
+        case noKeyUpdate = "FOR NO KEY UPDATE"
+    }
+
+    /// Locks the campaign of a deliverable, registration or campaign id (whichever `owner` names)
+    /// before the row itself is locked. Nothing is locked when the id names nothing.
+    public func lockCampaign(ofDeliverable id: UUID, _ mode: CampaignLock, on connection: PostgresConnection) async throws {
+        try await connection.run(
+            "SELECT 1 FROM campaigns WHERE id = (SELECT campaign_id FROM deliverables WHERE id = \(id)) \(unescaped: mode.rawValue)",
+            logger: logger)
+    }
+
+    public func lockCampaign(ofRegistration id: UUID, _ mode: CampaignLock, on connection: PostgresConnection) async throws {
+        try await connection.run(
+            "SELECT 1 FROM campaigns WHERE id = (SELECT campaign_id FROM registrations WHERE id = \(id)) \(unescaped: mode.rawValue)",
+            logger: logger)
+    }
+
+    public func lockCampaign(_ id: UUID, _ mode: CampaignLock, on connection: PostgresConnection) async throws {
+        try await connection.run("SELECT 1 FROM campaigns WHERE id = \(id) \(unescaped: mode.rawValue)", logger: logger)
+    }
+
+    /// A cancelled campaign's work stops: deliverables not completed are cancelled, registrations not
+    /// decided (applied, shortlisted) are rejected. Returns what changed, for the events.
+    public func closeForCancelledCampaign(campaignID: UUID, on connection: PostgresConnection) async throws
+        -> (deliverables: [(id: UUID, kolID: UUID, from: String)], registrations: [(id: UUID, kolID: UUID, from: String)])
+    {
+        var deliverables: [(id: UUID, kolID: UUID, from: String)] = []
+        for try await row in try await connection.run(
+            """
+            UPDATE deliverables d SET status = 'cancelled', updated_at = now()
+            FROM (SELECT id, status FROM deliverables WHERE campaign_id = \(campaignID)
+                  AND status NOT IN ('completed', 'cancelled') ORDER BY id FOR UPDATE) old
+            WHERE d.id = old.id
+            RETURNING d.id, d.kol_id, old.status
+            """, logger: logger
+        ).decode((UUID, UUID, String).self) {
+            deliverables.append((row.0, row.1, row.2))
+        }
+        var registrations: [(id: UUID, kolID: UUID, from: String)] = []
+        for try await row in try await connection.run(
+            """
+            UPDATE registrations r SET status = 'rejected', updated_at = now(), decided_at = now()
+            FROM (SELECT id, status FROM registrations WHERE campaign_id = \(campaignID)
+                  AND status IN ('applied', 'shortlisted') ORDER BY id FOR UPDATE) old
+            WHERE r.id = old.id
+            RETURNING r.id, r.kol_id, old.status
+            """, logger: logger
+        ).decode((UUID, UUID, String).self) {
+            registrations.append((row.0, row.1, row.2))
+        }
+        return (deliverables, registrations)
+    }
+
     public func deliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
         try await deliverables(
             "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.registration_id = \(registrationID) ORDER BY d.key, d.unit",

@@ -12,7 +12,7 @@ struct Kolab: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Kolab: influencer campaigns between brands and KOLs, with a project officer in the middle.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self])
+        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, SecretKey.self])
 }
 
 /// Options every command shares: which database, and how loud.
@@ -39,8 +39,9 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-/// PSQLError hides its details from `description` (they may hold data); the operator at the
-/// console needs them to act, so commands show the full reflection of database errors.
+/// PSQLError hides its details from `description`; the operator needs PostgreSQL's reason to act, so
+/// commands show its SQLSTATE, constraint and message, never the statement's bind values (e-mails,
+/// password hashes, bank numbers).
 struct DatabaseFailure: Error, CustomStringConvertible {
     let description: String
 }
@@ -49,7 +50,8 @@ func explainingDatabaseErrors<T>(_ body: () async throws -> T) async throws -> T
     do {
         return try await body()
     } catch let error as PSQLError {
-        throw DatabaseFailure(description: "The database refused: \(String(reflecting: error))")
+        let message = error.serverInfo?[.message].map { ": \($0)" } ?? ""
+        throw DatabaseFailure(description: "The database refused (\(KolabError.loggable(error)))\(message)")
     }
 }
 
@@ -129,6 +131,7 @@ struct Serve: AsyncParsableCommand {
         configuration.databasePoolSize = poolSize
         configuration.logLevel = logger.logLevel
         configuration.development = development
+        configuration.secretBox = try ServiceKey.load(home: home, embedded: seedIfEmpty, logger: logger)
 
         let applied = try await migrate(url, home: home, logger: logger)
         if !applied.isEmpty { logger.info("Migrations applied", metadata: ["versions": "\(applied)"]) }
@@ -147,6 +150,39 @@ struct Serve: AsyncParsableCommand {
         let app = try buildApplication(configuration, logger: logger)
         try await app.runService()
     }
+}
+
+/// The service key `KOLAB_SECRET_KEY` (DESIGN.md, "Running it"): from the environment; for the
+/// private cluster, made once under `.kolab/secret-key`; with `DATABASE_URL` and no key, a refusal
+/// that says how to make one.
+enum ServiceKey {
+    static func load(home: URL, embedded: Bool, logger: Logger) throws -> SecretBox {
+        if let raw = ProcessInfo.processInfo.environment["KOLAB_SECRET_KEY"], !raw.isEmpty {
+            guard let box = SecretBox(base64: raw) else {
+                throw ValidationError("KOLAB_SECRET_KEY must be base64 of 32 bytes; make one with `kolab secret-key`.")
+            }
+            return box
+        }
+        guard embedded else {
+            throw ValidationError(
+                "KOLAB_SECRET_KEY is not set. With DATABASE_URL every instance needs the same service key: "
+                    + "run `kolab secret-key` once and set its output as KOLAB_SECRET_KEY for every instance.")
+        }
+        let file = home.appendingPathComponent(".kolab/secret-key")
+        if let stored = try? String(contentsOf: file, encoding: .utf8), let box = SecretBox(base64: stored) { return box }
+        let key = SecretBox.newKeyBase64()
+        FileManager.default.createFile(atPath: file.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        logger.info("Created a service key for the private cluster", metadata: ["file": "\(file.path)"])
+        guard let box = SecretBox(base64: key) else { throw ValidationError("Could not create a service key.") }
+        return box
+    }
+}
+
+struct SecretKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secret-key", abstract: "Print a new service key for KOLAB_SECRET_KEY (base64 of 32 random bytes).")
+
+    func run() async throws { say(SecretBox.newKeyBase64()) }
 }
 
 enum DemoData {

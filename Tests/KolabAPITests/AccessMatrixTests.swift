@@ -25,14 +25,18 @@ struct AccessMatrixTests {
             let settle: [String: Any] = ["payout_ids": [payoutID], "bank_reference": "R", "reason": "x"]
             let reason: [String: Any] = ["reason": "x"]
             let cases: [(HTTPRequest.Method, String, TestApp.Account, [String: Any]?, HTTPResponse.Status)] = [
-                // Batches are finance's: everyone else who is logged in gets 403.
-                (.get, "/v1/payout-batches/\(batch)", officer, nil, .forbidden),
-                (.get, "/v1/payout-batches/\(batch)", brand, nil, .forbidden),
-                (.get, "/v1/payout-batches/\(batch)", kol, nil, .forbidden),
-                (.get, "/v1/payout-batches/\(batch)/export.csv", kol, nil, .forbidden),
-                (.post, "/v1/payout-batches/\(batch)/mark-failed", kol, settle, .forbidden),
-                (.post, "/v1/payout-batches/\(batch)/mark-failed", brand, settle, .forbidden),
-                (.post, "/v1/payout-batches/\(batch)/mark-paid", officer, settle, .forbidden),
+                // Batches are finance's: to everyone else a batch id names nothing (404, as for a missing one).
+                (.get, "/v1/payout-batches/\(batch)", officer, nil, .notFound),
+                (.get, "/v1/payout-batches/\(batch)", brand, nil, .notFound),
+                (.get, "/v1/payout-batches/\(batch)", kol, nil, .notFound),
+                (.get, "/v1/payout-batches/\(UUID())", officer, nil, .notFound),
+                (.get, "/v1/payout-batches/\(batch)/export.csv", kol, nil, .notFound),
+                (.get, "/v1/payout-batches/\(batch)/export.csv", officer, nil, .notFound),
+                (.post, "/v1/payout-batches/\(batch)/mark-failed", kol, settle, .notFound),
+                (.post, "/v1/payout-batches/\(batch)/mark-failed", brand, settle, .notFound),
+                (.post, "/v1/payout-batches/\(batch)/mark-paid", officer, settle, .notFound),
+                (.post, "/v1/payout-batches/\(UUID())/mark-paid", officer, settle, .notFound),
+                (.get, "/v1/payout-batches", officer, nil, .forbidden),
                 // Insights: only the officer verifies or rejects; strangers do not see them.
                 (.post, "/v1/deliverables/\(d)/insights/verify", brand, nil, .forbidden),
                 (.post, "/v1/deliverables/\(d)/insights/verify", finance, nil, .forbidden),
@@ -45,6 +49,19 @@ struct AccessMatrixTests {
                 (.post, "/v1/deliverables/\(d)/post/reject", finance, reason, .forbidden),
                 (.post, "/v1/deliverables/\(d)/extra-round", finance, nil, .forbidden),
                 (.post, "/v1/deliverables/\(d)/cancel", finance, reason, .forbidden),
+                (.post, "/v1/deliverables/\(d)/cancel", kol, reason, .forbidden),
+                (.post, "/v1/deliverables/\(d)/cancel", otherKol, reason, .notFound),
+                (.post, "/v1/deliverables/\(d)/drafts", officer, ["caption": "x"], .forbidden),
+                (.post, "/v1/deliverables/\(d)/drafts", otherKol, ["caption": "x"], .notFound),
+                (.post, "/v1/deliverables/\(d)/post", brand, ["url": "https://x.id/p", "posted_at": "2026-11-01T10:00:00Z"], .forbidden),
+                (.post, "/v1/deliverables/\(d)/insights", officer, ["reach": 1], .forbidden),
+                (.post, "/v1/drafts/\(draft)/reviews", kol, ["decision": "approve"], .forbidden),
+                (.post, "/v1/drafts/\(draft)/reviews", otherBrand, ["decision": "approve"], .notFound),
+                (.post, "/v1/campaigns/\(p.campaign)/registrations", officer, ["pitch": "x"], .forbidden),
+                (.post, "/v1/campaigns/\(p.campaign)/brief-versions", kol, ["deliverables": []], .forbidden),
+                (.post, "/v1/campaigns/\(p.campaign)/brief-versions", otherBrand, ["deliverables": []], .notFound),
+                (.patch, "/v1/campaigns/\(p.campaign)", kol, ["title": "x"], .forbidden),
+                (.patch, "/v1/campaigns/\(p.campaign)", otherBrand, ["title": "x"], .notFound),
                 (.get, "/v1/drafts/\(draft)", otherKol, nil, .notFound),
                 (.get, "/v1/deliverables/\(d)/drafts", otherBrand, nil, .notFound),
                 // Campaign reading: strangers see nothing of it.
@@ -64,7 +81,15 @@ struct AccessMatrixTests {
                 let response = try await app.request(method, path, token: account.token, body: body.map(json))
                 #expect(response.status == expected, "\(method) \(path) as \(account.role): \(response.status.code) \(response.text)")
                 #expect(response.isProblem, "\(method) \(path) answers a problem document")
+                // The order of checks: who may see and act is decided before the body is read, so a
+                // caller who may not gets the same answer whatever it sends (empty, wrong, broken JSON).
+                guard body != nil else { continue }
+                for bad in ["{}", "{\"nmae\": 1}", "{not json", "{\"reason\": \"a\\u0000b\"}"] {
+                    let refused = try await app.request(method, path, token: account.token, body: bad)
+                    #expect(refused.status == expected, "\(method) \(path) as \(account.role) with \(bad): \(refused.status.code) \(refused.text)")
+                }
             }
+            #expect(cases.count > 40)
             // Nothing moved.
             #expect(try await app.get("/v1/payouts/\(payoutID)", token: finance.token)["status"] == "exported")
             #expect(try await app.deliverableStatus(d, as: officer) == "completed")
@@ -76,7 +101,9 @@ struct AccessMatrixTests {
         try await TestApp.run { app in
             let document = try JSONSerialization.jsonObject(
                 with: Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json"))) as? [String: Any]
-            let paths = document?["paths"] as? [String: [String: Any]] ?? [:]
+            let paths = try #require(document?["paths"] as? [String: [String: Any]])
+            #expect(paths.count > 40, "the document lists the API's paths")
+            var checked = 0
             let publicRoutes: Set<String> = ["GET /health", "GET /ready", "GET /metrics", "GET /v1/openapi.json", "POST /v1/auth/tokens", "POST /v1/kols"]
             let id = UUID().uuidString
             for (path, operations) in paths {
@@ -86,8 +113,10 @@ struct AccessMatrixTests {
                     let concrete = path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{version}", with: "1")
                     let response = try await app.request(HTTPRequest.Method(method.uppercased())!, concrete, body: method == "get" ? nil : "{}")
                     #expect(response.status == .unauthorized, "\(route) answered \(response.status.code) without a token")
+                    checked += 1
                 }
             }
+            #expect(checked > 50, "every non-public operation was tried")
         }
     }
 }

@@ -32,7 +32,13 @@ struct KolTests {
             body["role"] = "admin"
             body["brand_id"] = UUID().uuidString
             let response = try await app.post("/v1/kols", body)
-            #expect(response.status == .created)
+            // Fields a client may not set are not silently dropped: the answer names them, nothing is made.
+            #expect(response.status == .unprocessableContent)
+            #expect(response.errorFields.sorted() == ["brand_id", "role"])
+            #expect(try await app.count("SELECT count(*)::int FROM users WHERE email = 'sneaky@example.id'") == 0)
+            body["role"] = nil
+            body["brand_id"] = nil
+            #expect(try await app.post("/v1/kols", body).status == .created)
             let kols = try await app.count(
                 "SELECT count(*)::int FROM users WHERE email = 'sneaky@example.id' AND role = 'kol' AND brand_id IS NULL")
             #expect(kols == 1)

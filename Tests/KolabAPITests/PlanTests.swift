@@ -129,8 +129,9 @@ struct PlanTests {
             _ = try await payouts.listBatches(after: after, limit: 50, on: connection)
         }
         for after in [nil, PagePosition(micros: 100, id: ids.campaign)] {
-            _ = try await events.timeline(campaignID: ids.campaign, onlyKol: nil, after: after, limit: 50, on: connection)
-            _ = try await events.timeline(campaignID: ids.campaign, onlyKol: ids.kol, after: after, limit: 50, on: connection)
+            _ = try await events.timeline(campaignID: ids.campaign, audience: .everything, after: after, limit: 50, on: connection)
+            _ = try await events.timeline(campaignID: ids.campaign, audience: .brand, after: after, limit: 50, on: connection)
+            _ = try await events.timeline(campaignID: ids.campaign, audience: .kol(ids.kol), after: after, limit: 50, on: connection)
         }
         _ = try await registrations.deliverables(registrationID: ids.registration, on: connection)
         _ = try await content.drafts(deliverableID: ids.deliverable, on: connection)

@@ -15,6 +15,14 @@ struct AuthController {
         var password: String
     }
 
+    /// The token the request carries, without its value: `GET /v1/auth/tokens/current`.
+    struct CurrentToken: Encodable {
+        var userId: UUID
+        var role: String
+        var createdAt: Date
+        var expiresAt: Date
+    }
+
     struct TokenResponse: Encodable {
         var token: String
         var tokenType = "Bearer"
@@ -30,6 +38,16 @@ struct AuthController {
                 throw KolabError(.unauthenticated, "This account no longer exists.")
             }
             return try Response.json(UserResponse(user))
+        }
+        routes.on(.get, "/v1/auth/tokens/current") { _, context in
+            let actor = try context.requireActor()
+            guard let token = context.bearerToken,
+                let info = try await services.read(context, { try await services.auth.tokenInfo(token, on: $0) })
+            else { throw KolabError(.unauthenticated, "The token is unknown, expired or revoked.") }
+            var response = try Response.json(
+                CurrentToken(userId: actor.userID, role: actor.role.rawValue, createdAt: info.createdAt, expiresAt: info.expiresAt))
+            response.headers[.cacheControl] = "no-store"
+            return response
         }
         routes.on(.delete, "/v1/auth/tokens/current") { _, context in
             _ = try context.requireActor()

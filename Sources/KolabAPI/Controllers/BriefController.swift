@@ -24,6 +24,7 @@ struct BriefController {
     func register(_ routes: RouteTable) {
         routes.on(.post, "/v1/campaigns/{id}/brief-versions", create)
         routes.on(.get, "/v1/campaigns/{id}/brief-versions", list)
+        routes.on(.get, "/v1/campaigns/{id}/brief-versions/{version}", version)
         routes.on(.post, "/v1/campaigns/{id}/brief-versions/{version}/publish", publish)
         routes.on(.get, "/v1/campaigns/{id}/brief", published)
     }
@@ -31,7 +32,13 @@ struct BriefController {
     @Sendable func create(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
-        let body = try await request.decodeBody(CreateBrief.self, context: context)
+        let body = try await services.input(
+            context,
+            access: { connection in
+                _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
+                try CampaignAccess.mayWriteBrief(actor)
+            }
+        ) { try await request.decodeBody(CreateBrief.self, context: context) }
         let draft = BriefContent(
             keyMessages: body.keyMessages ?? [], dos: body.dos ?? [], donts: body.donts ?? [], hashtags: body.hashtags ?? [],
             mentions: body.mentions ?? [], references: body.references ?? [], deliverables: body.deliverables)
@@ -44,6 +51,7 @@ struct BriefController {
     @Sendable func list(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
+        let list = try await services.listRequest(request, context, scope: "brief-versions:\(id)")
         let briefs = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             guard actor.role != .kol else {
@@ -51,7 +59,25 @@ struct BriefController {
             }
             return try await services.briefs.versions(campaignID: id, on: connection)
         }
-        return try Response.json(ListResponse(data: briefs.map(BriefResponse.init), nextCursor: nil))
+        let page = services.page(briefs, list) { brief, _ in Int64(brief.version) }
+        return try Response.json(try await services.listResponse(page, list, BriefResponse.init))
+    }
+
+    /// One version, drafts included, for those who read the list (the `Location` of a new version).
+    @Sendable func version(_ request: Request, context: KolabRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.parameters.id(of: "campaign")
+        let number = context.parameters.get("version").flatMap(Int.init)
+        let brief = try await services.read(context) { connection in
+            _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
+            guard let number, let brief = try await services.briefs.versions(campaignID: id, on: connection).first(where: { $0.version == number })
+            else { throw KolabError.notFound("brief version") }
+            guard actor.role != .kol else {
+                throw KolabError.forbidden("KOLs read the published brief at GET /v1/campaigns/{id}/brief.")
+            }
+            return brief
+        }
+        return try Response.json(BriefResponse(brief), etag: BriefResponse.etag(brief))
     }
 
     @Sendable func publish(_ request: Request, context: KolabRequestContext) async throws -> Response {

@@ -7,6 +7,22 @@ import Logging
 import NIOCore
 import PostgresNIO
 
+/// A timeline page: a list page, and where to poll from for events committed later.
+struct TimelineResponse: Encodable {
+    var data: [EventResponse]
+    var nextCursor: String?
+    var resumeCursor: String
+
+    enum CodingKeys: String, CodingKey { case data, nextCursor, resumeCursor }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null on the last page
+        try container.encode(resumeCursor, forKey: .resumeCursor)
+    }
+}
+
 /// Campaigns: creation, visibility, guarded edits, and the lifecycle actions.
 struct CampaignController {
     let services: Services
@@ -136,40 +152,49 @@ struct CampaignController {
     @Sendable func update(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
-        let body = try await request.decodeBody(UpdateCampaign.self, context: context)
-        var v = Validator()
-        var changes = CampaignStore.Changes()
-        changes.title = body.title.map { v.text($0, "title") }
-        if let description = body.description {
-            v.check(description.count <= 10_000, "description", "must be at most 10000 characters")
-            changes.description = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        let changes = try await services.input(
+            context,
+            access: { connection in
+                let campaign = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
+                try CampaignAccess.mayEdit(actor, status: campaign.status)
+            }
+        ) {
+            let body = try await request.decodeBody(UpdateCampaign.self, context: context)
+            var v = Validator()
+            var changes = CampaignStore.Changes()
+            changes.title = body.title.map { v.text($0, "title") }
+            if let description = body.description {
+                v.check(description.count <= 10_000, "description", "must be at most 10000 characters")
+                changes.description = description.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if let platforms = body.platforms {
+                CampaignRules.checkPlatforms(platforms, into: &v)
+                changes.platforms = platforms
+            }
+            if let slots = body.kolSlots {
+                CampaignRules.checkSlots(slots, into: &v)
+                changes.kolSlots = slots
+            }
+            changes.eligibility = body.eligibility.map { CampaignRules.normalizeEligibility($0, into: &v) }
+            changes.registrationClosesAt = body.registrationClosesAt
+            changes.brandReviewRequired = body.brandReviewRequired
+            if let rounds = body.maxRevisionRounds {
+                CampaignRules.checkRevisionRounds(rounds, into: &v)
+                changes.maxRevisionRounds = rounds
+            }
+            if let days = body.insightsAfterDays {
+                CampaignRules.checkInsightsAfterDays(days, into: &v)
+                changes.insightsAfterDays = days
+            }
+            if let terms = body.terms?.terms {
+                CampaignRules.checkTerms(terms, into: &v)
+                changes.terms = terms
+            }
+            changes.officerID = body.officerId
+            if actor.role == .brand { v.check(body.officerId == nil, "officer_id", "is assigned by Kolab staff") }
+            try v.validate()
+            return changes
         }
-        if let platforms = body.platforms {
-            CampaignRules.checkPlatforms(platforms, into: &v)
-            changes.platforms = platforms
-        }
-        if let slots = body.kolSlots {
-            CampaignRules.checkSlots(slots, into: &v)
-            changes.kolSlots = slots
-        }
-        changes.eligibility = body.eligibility.map { CampaignRules.normalizeEligibility($0, into: &v) }
-        changes.registrationClosesAt = body.registrationClosesAt
-        changes.brandReviewRequired = body.brandReviewRequired
-        if let rounds = body.maxRevisionRounds {
-            CampaignRules.checkRevisionRounds(rounds, into: &v)
-            changes.maxRevisionRounds = rounds
-        }
-        if let days = body.insightsAfterDays {
-            CampaignRules.checkInsightsAfterDays(days, into: &v)
-            changes.insightsAfterDays = days
-        }
-        if let terms = body.terms?.terms {
-            CampaignRules.checkTerms(terms, into: &v)
-            changes.terms = terms
-        }
-        changes.officerID = body.officerId
-        if actor.role == .brand { v.check(body.officerId == nil, "officer_id", "is assigned by Kolab staff") }
-        try v.validate()
 
         let updated = try await services.write(context) { connection in
             let campaign = try await services.workflows.visibleCampaign(id, actor: actor, lock: true, on: connection)
@@ -205,11 +230,18 @@ struct CampaignController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
         let list = try await services.listRequest(request, context, scope: "events:\(id)")
-        let page = try await services.read(context) { connection in
+        let audience: EventStore.Audience =
+            switch actor.role {
+            case .kol: .kol(actor.userID)
+            case .brand: .brand
+            case .admin, .officer, .finance: .everything
+            }
+        let (page, resume) = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-            return try await services.events.timeline(
-                campaignID: id, onlyKol: actor.role == .kol ? actor.userID : nil, after: list.after, limit: list.limit, on: connection)
+            return try await services.events.timeline(campaignID: id, audience: audience, after: list.after, limit: list.limit, on: connection)
         }
-        return try Response.json(try await services.listResponse(page, list, EventResponse.init))
+        let body = try await services.listResponse(page, list, EventResponse.init)
+        let resumeCursor = try await services.cursors.encode(resume, scope: list.scope, on: list.connection)
+        return try Response.json(TimelineResponse(data: body.data, nextCursor: body.nextCursor, resumeCursor: resumeCursor))
     }
 }

@@ -5,6 +5,7 @@ import KolabDomain
 import KolabStore
 import Logging
 import NIOCore
+import PostgresNIO
 
 /// Content review: drafts and their reviews, extra rounds, post proof, cancellation.
 struct ContentController {
@@ -45,25 +46,30 @@ struct ContentController {
     @Sendable func submitDraft(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let body = try await request.decodeBody(SubmitDraft.self, context: context)
-        var v = Validator()
-        let (caption, media, notes) = DraftRules.validate(caption: body.caption ?? "", media: body.media ?? [], notes: body.notes ?? "", into: &v)
-        try v.validate()
+        let (caption, media, notes) = try await services.input(context, access: access(id, .submitDraft, actor)) {
+            let body = try await request.decodeBody(SubmitDraft.self, context: context)
+            var v = Validator()
+            let valid = DraftRules.validate(caption: body.caption ?? "", media: body.media ?? [], notes: body.notes ?? "", into: &v)
+            try v.validate()
+            return valid
+        }
         let draft = try await services.write(context) {
             try await services.workflows.submitDraft(deliverable: id, caption: caption, media: media, notes: notes, actor: actor, on: $0)
         }
         return try Response.created(DraftResponse(draft, for: actor), location: "/v1/drafts/\(draft.id)")
     }
 
-    /// Every version of the deliverable's draft, oldest first, each with its reviews (one page).
+    /// Every version of the deliverable's draft, oldest first, each with its reviews, paged by version.
     @Sendable func listDrafts(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
+        let list = try await services.listRequest(request, context, scope: "drafts:\(id)")
         let drafts = try await services.read(context) { connection in
             _ = try await services.workflows.visibleDeliverable(id, actor: actor, on: connection)
             return try await services.workflows.content.drafts(deliverableID: id, on: connection)
         }
-        return try Response.json(ListResponse(data: drafts.map { DraftResponse($0, for: actor) }, nextCursor: nil))
+        let page = services.page(drafts, list) { draft, _ in Int64(draft.version) }
+        return try Response.json(try await services.listResponse(page, list) { DraftResponse($0, for: actor) })
     }
 
     @Sendable func showDraft(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -76,10 +82,18 @@ struct ContentController {
     @Sendable func review(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "draft")
-        let body = try await request.decodeBody(SubmitReview.self, context: context)
-        var v = Validator()
-        let message = DraftRules.validateMessage(body.message ?? "", decision: body.decision, into: &v)
-        try v.validate()
+        let (body, message) = try await services.input(context, access: { connection in
+            _ = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
+            guard DeliverableMachine.actors(of: .requestChanges).contains(actor.role) else {
+                throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not review drafts.")
+            }
+        }) {
+            let body = try await request.decodeBody(SubmitReview.self, context: context)
+            var v = Validator()
+            let message = DraftRules.validateMessage(body.message ?? "", decision: body.decision, into: &v)
+            try v.validate()
+            return (body, message)
+        }
         let review = try await services.write(context) {
             try await services.workflows.review(draft: id, decision: body.decision, message: message, actor: actor, on: $0)
         }
@@ -96,11 +110,14 @@ struct ContentController {
     @Sendable func submitPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let body = try await request.decodeBody(SubmitPost.self, context: context)
-        var v = Validator()
-        let url = body.url.trimmingCharacters(in: .whitespaces)
-        DraftRules.validatePost(url: url, postedAt: body.postedAt, now: Date(), into: &v)
-        try v.validate()
+        let (body, url) = try await services.input(context, access: access(id, .submitPost, actor)) {
+            let body = try await request.decodeBody(SubmitPost.self, context: context)
+            var v = Validator()
+            let url = body.url.trimmingCharacters(in: .whitespaces)
+            DraftRules.validatePost(url: url, postedAt: body.postedAt, now: Date(), into: &v)
+            try v.validate()
+            return (body, url)
+        }
         let deliverable = try await services.write(context) {
             try await services.workflows.submitPost(deliverable: id, url: url, postedAt: body.postedAt, actor: actor, on: $0)
         }
@@ -117,7 +134,9 @@ struct ContentController {
     @Sendable func rejectPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let reason = try await Self.reason(request, context: context)
+        let reason = try await services.input(context, access: access(id, .rejectPost, actor)) {
+            try await Self.reason(request, context: context)
+        }
         let deliverable = try await services.write(context) {
             try await services.workflows.rejectPost(deliverable: id, reason: reason, actor: actor, on: $0)
         }
@@ -127,11 +146,23 @@ struct ContentController {
     @Sendable func cancel(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let reason = try await Self.reason(request, context: context)
+        let reason = try await services.input(context, access: access(id, .cancel, actor)) {
+            try await Self.reason(request, context: context)
+        }
         let deliverable = try await services.write(context) {
             try await services.workflows.cancelDeliverable(deliverable: id, reason: reason, actor: actor, on: $0)
         }
         return Response.json(DeliverableResponse(deliverable))
+    }
+
+    /// The access check of a deliverable action (see `Services.input`): visible, and the role's to take.
+    func access(_ id: UUID, _ action: DeliverableAction, _ actor: Actor) -> (PostgresConnection) async throws -> Void {
+        { connection in
+            _ = try await services.workflows.visibleDeliverable(id, actor: actor, on: connection)
+            guard DeliverableMachine.actors(of: action).contains(actor.role) else {
+                throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not \(action.phrase).")
+            }
+        }
     }
 
     /// A required reason of at most 2000 characters.

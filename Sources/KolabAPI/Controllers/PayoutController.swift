@@ -5,6 +5,7 @@ import KolabDomain
 import KolabStore
 import Logging
 import NIOCore
+import PostgresNIO
 
 /// Insights, payouts, finance's batches and their bank file, and the campaign report.
 struct PayoutController {
@@ -34,11 +35,14 @@ struct PayoutController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
         // The domain's own type is the allow-list: its eight counts and the evidence links.
-        var insights = try await request.decodeBody(Insights.self, context: context)
-        insights.evidenceUrls = insights.evidenceUrls.map { $0.trimmingCharacters(in: .whitespaces) }
-        var v = Validator()
-        insights.validate(into: &v)
-        try v.validate()
+        let insights = try await services.input(context, access: deliverableAccess(id, .submitInsights, actor)) {
+            var insights = try await request.decodeBody(Insights.self, context: context)
+            insights.evidenceUrls = insights.evidenceUrls.map { $0.trimmingCharacters(in: .whitespaces) }
+            var v = Validator()
+            insights.validate(into: &v)
+            try v.validate()
+            return insights
+        }
         let record = try await services.write(context) {
             try await services.workflows.submitInsights(deliverable: id, insights, actor: actor, now: Date(), on: $0)
         }
@@ -49,11 +53,14 @@ struct PayoutController {
     @Sendable func insightsHistory(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
+        let list = try await services.listRequest(request, context, scope: "insights:\(id)")
         let history = try await services.read(context) { connection in
             _ = try await services.workflows.visibleDeliverable(id, actor: actor, on: connection)
             return try await services.workflows.payouts.insightsHistory(deliverableID: id, on: connection)
         }
-        return try Response.json(ListResponse(data: history.map(InsightsResponse.init), nextCursor: nil))
+        // Submissions are only appended (oldest first): the rank is stable.
+        let page = services.page(history, list) { _, rank in Int64(rank) }
+        return try Response.json(try await services.listResponse(page, list, InsightsResponse.init))
     }
 
     @Sendable func verifyInsights(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -66,7 +73,9 @@ struct PayoutController {
     @Sendable func rejectInsights(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let reason = try await ContentController.reason(request, context: context)
+        let reason = try await services.input(context, access: deliverableAccess(id, .rejectInsights, actor)) {
+            try await ContentController.reason(request, context: context)
+        }
         let deliverable = try await services.write(context) {
             try await services.workflows.rejectInsights(deliverable: id, reason: reason, actor: actor, on: $0)
         }
@@ -155,7 +164,7 @@ struct PayoutController {
                 }
             } catch {
                 // Headers are gone by now: the client sees a cut-off body; the log says why.
-                logger.error("Export of batch \(id) stopped: \(String(reflecting: Database.unwrap(error)))")
+                logger.error("Export of batch stopped", metadata: ["batch_id": "\(id)", "error": "\(KolabError.loggable(Database.unwrap(error)))"])
                 throw error
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
@@ -189,15 +198,23 @@ struct PayoutController {
     func settle(_ request: Request, context: KolabRequestContext, paid: Bool) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "payout batch")
-        let body = try await request.decodeBody(Settlement.self, context: context)
-        var v = Validator()
-        v.check(!body.payoutIds.isEmpty && body.payoutIds.count <= 100_000, "payout_ids", "must name 1 to 100000 payouts")
-        let note = paid ? v.text(body.bankReference ?? "", "bank_reference", max: 200) : v.text(body.reason ?? "", "reason", max: 2000)
-        try v.validate()
+        let (body, note) = try await services.input(context, access: { _ = try await services.workflows.visibleBatch(id, actor: actor, on: $0) }) {
+            let body = try await request.decodeBody(Settlement.self, context: context)
+            var v = Validator()
+            v.check(!body.payoutIds.isEmpty && body.payoutIds.count <= 100_000, "payout_ids", "must name 1 to 100000 payouts")
+            let note = paid ? v.text(body.bankReference ?? "", "bank_reference", max: 200) : v.text(body.reason ?? "", "reason", max: 2000)
+            try v.validate()
+            return (body, note)
+        }
         let batch = try await services.write(context) {
             try await services.workflows.settle(batch: id, payoutIDs: Array(Set(body.payoutIds)), paid: paid, note: note, actor: actor, on: $0)
         }
         return try Response.json(BatchResponse(batch))
+    }
+
+    /// The access check of a deliverable action (see `Services.input`).
+    func deliverableAccess(_ id: UUID, _ action: DeliverableAction, _ actor: Actor) -> (PostgresConnection) async throws -> Void {
+        ContentController(services: services).access(id, action, actor)
     }
 
     // MARK: Report

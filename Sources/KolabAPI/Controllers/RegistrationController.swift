@@ -37,9 +37,18 @@ struct RegistrationController {
     @Sendable func create(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
-        let body = try await request.decodeBody(Register.self, context: context)
-        let pitch = (body.pitch ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard pitch.count <= 2000 else { throw KolabError.invalid(field: "pitch", "must be at most 2000 characters") }
+        let pitch = try await services.input(
+            context,
+            access: { connection in
+                _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
+                guard actor.role == .kol else { throw KolabError.forbidden("Only KOLs register for campaigns.") }
+            }
+        ) {
+            let body = try await request.decodeBody(Register.self, context: context)
+            let pitch = (body.pitch ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard pitch.count <= 2000 else { throw KolabError.invalid(field: "pitch", "must be at most 2000 characters") }
+            return pitch
+        }
         let registration = try await services.write(context) {
             try await services.workflows.register(campaign: id, pitch: pitch, actor: actor, now: Date(), on: $0)
         }
@@ -90,7 +99,15 @@ struct RegistrationController {
     @Sendable func acknowledge(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "registration")
-        let body = try await request.decodeBody(Acknowledge.self, context: context)
+        let body = try await services.input(
+            context,
+            access: { connection in
+                let (registration, _) = try await services.workflows.visibleRegistration(id, actor: actor, on: connection)
+                guard actor.role == .kol && registration.kolID == actor.userID else {
+                    throw KolabError.forbidden("Only the KOL of this registration acknowledges the brief.")
+                }
+            }
+        ) { try await request.decodeBody(Acknowledge.self, context: context) }
         let registration = try await services.write(context) {
             try await services.workflows.acknowledgeBrief(registration: id, version: body.version, actor: actor, on: $0)
         }
@@ -100,11 +117,14 @@ struct RegistrationController {
     @Sendable func deliverables(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "registration")
+        let list = try await services.listRequest(request, context, scope: "deliverables:\(id)")
         let deliverables = try await services.read(context) { connection in
             _ = try await services.workflows.visibleRegistration(id, actor: actor, on: connection)
             return try await services.registrations.deliverables(registrationID: id, on: connection)
         }
-        return Response.json(ListResponse(data: deliverables.map(DeliverableResponse.init), nextCursor: nil))
+        // Made all at once on acceptance and never added to: the rank in (key, unit) order is stable.
+        let page = services.page(deliverables, list) { _, rank in Int64(rank) }
+        return try Response.json(try await services.listResponse(page, list, DeliverableResponse.init))
     }
 
     @Sendable func deliverable(_ request: Request, context: KolabRequestContext) async throws -> Response {

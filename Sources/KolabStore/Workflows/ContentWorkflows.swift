@@ -87,6 +87,9 @@ extension Workflows {
     public func grantExtraRound(deliverable id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableRecord {
         let (deliverable, campaign) = try await visibleDeliverable(id, actor: actor, lock: true, on: connection)
         try DeliverableMachine.checkExtraRound(status: deliverable.status, by: actor.role)
+        guard campaign.status != .cancelled && campaign.status != .completed else {
+            throw KolabError.conflict("The campaign is \(campaign.status.rawValue); its deliverables take no more rounds.")
+        }
         var change = ContentStore.DeliverableChange()
         change.extraRound = true
         let updated = try await content.update(deliverableID: id, from: deliverable.status, to: deliverable.status, change, on: connection)

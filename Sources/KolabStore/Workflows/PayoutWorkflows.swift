@@ -12,6 +12,8 @@ extension Workflows {
     func withRegistrationLocked(
         deliverable id: UUID, actor: Actor, on connection: PostgresConnection, _ body: () async throws -> DeliverableRecord
     ) async throws -> DeliverableRecord {
+        // Lock order: campaign, registration, deliverable (the move below locks the deliverable).
+        try await registrations.lockCampaign(ofDeliverable: id, .share, on: connection)
         let (deliverable, _) = try await visibleDeliverable(id, actor: actor, on: connection)
         _ = try await registrations.registration(id: deliverable.registrationID, lock: true, on: connection)
         let moved = try await body()
@@ -123,8 +125,10 @@ extension Workflows {
         return batch
     }
 
+    /// A batch, for finance and admins; to every other role batches are not visible (404, DESIGN.md's
+    /// "a resource the caller may not see answers 404", whether or not the id exists).
     public func visibleBatch(_ id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> BatchRecord {
-        try PayoutMachine.checkBatchAccess(actor.role)
+        guard PayoutMachine.seesBatches(actor.role) else { throw KolabError.notFound("payout batch") }
         guard let batch = try await payouts.batch(id: id, on: connection) else { throw KolabError.notFound("payout batch") }
         return batch
     }

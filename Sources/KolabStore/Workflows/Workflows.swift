@@ -77,6 +77,22 @@ extension Workflows {
         try await campaigns.setStatus(id: id, from: campaign.status, to: next, on: connection)
         try await events.record(
             by: actor, campaignID: id, entity: .campaign, entityID: id, from: campaign.status.rawValue, to: next.rawValue, on: connection)
+        if next == .cancelled {
+            // The campaign's row lock (FOR UPDATE) waits out every transition in flight and holds back
+            // new ones, which then find the campaign cancelled: nothing moves after this commits.
+            let closed = try await registrations.closeForCancelledCampaign(campaignID: id, on: connection)
+            for deliverable in closed.deliverables {
+                try await events.record(
+                    by: actor, campaignID: id, kolID: deliverable.kolID, entity: .deliverable, entityID: deliverable.id,
+                    from: deliverable.from, to: DeliverableStatus.cancelled.rawValue, data: ["reason": "campaign cancelled"], on: connection)
+            }
+            for registration in closed.registrations {
+                try await events.record(
+                    by: actor, campaignID: id, kolID: registration.kolID, entity: .registration, entityID: registration.id,
+                    from: registration.from, to: RegistrationStatus.rejected.rawValue, data: ["reason": "campaign cancelled"],
+                    on: connection)
+            }
+        }
         guard let updated = try await campaigns.campaign(id: id, on: connection) else { throw KolabError.notFound("campaign") }
         return updated
     }
@@ -149,6 +165,7 @@ extension Workflows {
     public func visibleRegistration(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws
         -> (RegistrationRecord, CampaignRecord)
     {
+        if lock { try await registrations.lockCampaign(ofRegistration: id, .noKeyUpdate, on: connection) }
         guard let registration = try await registrations.registration(id: id, lock: lock, on: connection),
             actor.role != .kol || registration.kolID == actor.userID
         else { throw KolabError.notFound("registration") }
@@ -165,6 +182,7 @@ extension Workflows {
     public func visibleDeliverable(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws
         -> (DeliverableRecord, CampaignRecord)
     {
+        if lock { try await registrations.lockCampaign(ofDeliverable: id, .share, on: connection) }
         guard
             let (deliverable, campaign) = try await registrations.deliverableWithCampaign(
                 id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
@@ -178,6 +196,8 @@ extension Workflows {
     public func register(campaign id: UUID, pitch: String, actor: Actor, now: Date, on connection: PostgresConnection) async throws
         -> RegistrationRecord
     {
+        // Held against a cancel or close committing between the check and the insert.
+        try await registrations.lockCampaign(id, .share, on: connection)
         let campaign = try await visibleCampaign(id, actor: actor, on: connection)
         guard actor.role == .kol else { throw KolabError.forbidden("Only KOLs register for campaigns.") }
         try CampaignMachine.checkOpenForRegistration(status: campaign.status, closesAt: campaign.registrationClosesAt, now: now)

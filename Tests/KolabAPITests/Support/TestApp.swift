@@ -69,10 +69,12 @@ struct TestApp: Sendable {
         poolSize: Int = 10, _ test: @Sendable (TestApp, TestApp) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.shared.makeDatabase()
+        let sharedKey = SecretBox(base64: SecretBox.newKeyBase64())!
         func configuration() -> Configuration {
             var configuration = Configuration(databaseURL: url, home: repositoryRoot)
             configuration.bcryptCost = 4
             configuration.databasePoolSize = poolSize
+            configuration.secretBox = sharedKey  // instances of one deployment share the service key
             configuration.logLevel = testLogger.logLevel
             return configuration
         }
