@@ -125,6 +125,20 @@ struct StreamingJSONEncoderTests {
         #expect(try Self.streaming(dates) == Self.foundation(dates))
     }
 
+    /// Any stored `Date` is written, never trapped on: years before 1 with a sign, after 9999 in full.
+    @Test func datesFarOutsideTheProductRangeAreWrittenWithoutTrapping() throws {
+        let year1 = Date(timeIntervalSince1970: -62_135_596_800)
+        let year0 = Date(timeIntervalSince1970: -62_135_596_800 - 366 * 86_400)
+        let year10000 = Date(timeIntervalSince1970: 253_402_300_800)
+        let year300000 = Date(timeIntervalSince1970: 9_404_681_126_400)
+        #expect(try Self.streaming([year1]) == #"["0001-01-01T00:00:00Z"]"#)
+        #expect(try Self.streaming([year0]) == #"["0000-01-01T00:00:00Z"]"#)
+        #expect(try Self.streaming([year10000]) == #"["10000-01-01T00:00:00Z"]"#)
+        #expect(try Self.streaming([year300000]).contains(/^\["29\d{4}-\d\d-\d\dT/))
+        #expect(try Self.streaming([Date(timeIntervalSince1970: -1e12)]).hasPrefix(#"["-"#))
+        #expect(try Self.streaming([Date.distantPast, Date.distantFuture, Date(timeIntervalSince1970: .infinity)]).count > 10)
+    }
+
     @Test func emptyObjectsAndTopLevelScalars() throws {
         struct Nothing: Encodable {}
         #expect(try Self.streaming(Nothing()) == Self.foundation(Nothing()))

@@ -65,6 +65,8 @@ struct AuthController {
         var v = Validator()
         let email = v.email(body.email)
         v.check(!body.password.isEmpty, "password", "is required")
+        // bcrypt reads 72 bytes and ignores the rest: a longer password would log in with its prefix.
+        v.check(body.password.utf8.count <= PasswordPolicy.maximumBytes, "password", "must be at most \(PasswordPolicy.maximumBytes) bytes")
         try v.validate()
         guard let email else { throw KolabError.invalid(v.errors) }
 
