@@ -89,7 +89,7 @@ public struct AccountStore: Sendable {
             query.sql += " AND u.brand_id = \(p)"
         }
         Keyset.after(position, createdAt: "u.created_at", id: "u.id", into: &query)
-        query.sql += " ORDER BY u.created_at, u.id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY u.created_at, u.id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await users(query, on: connection), limit: limit) { $0.position }
     }
 
@@ -135,7 +135,7 @@ public struct AccountStore: Sendable {
             SELECT \(unescaped: Self.brandColumns) FROM brands b WHERE (\(only)::uuid IS NULL OR b.id = \(only)::uuid)
             """
         Keyset.after(position, createdAt: "b.created_at", id: "b.id", into: &query)
-        query.sql += " ORDER BY b.created_at, b.id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY b.created_at, b.id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await brands(query, on: connection), limit: limit) { $0.position }
     }
 }

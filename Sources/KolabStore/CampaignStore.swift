@@ -187,7 +187,7 @@ public struct CampaignStore: Sendable {
             query.sql += " AND (c.status = 'recruiting' OR EXISTS (SELECT 1 FROM registrations r WHERE r.campaign_id = c.id AND r.kol_id = \(kolParam)::uuid))"
         }
         Keyset.after(position, createdAt: "c.created_at", id: "c.id", into: &query)
-        query.sql += " ORDER BY c.created_at, c.id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY c.created_at, c.id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await campaigns(query, on: connection), limit: limit) { $0.position }
     }
 

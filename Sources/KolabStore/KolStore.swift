@@ -192,7 +192,7 @@ public struct KolStore: Sendable {
             query.sql += " AND lower(k.region) = lower(\(p))"
         }
         Keyset.after(position, createdAt: "k.created_at", id: "k.kol_id", into: &query)
-        query.sql += " ORDER BY k.created_at, k.kol_id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY k.created_at, k.kol_id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await kols(query, on: connection), limit: limit) { $0.position }
     }
 }

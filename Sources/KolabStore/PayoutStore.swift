@@ -226,7 +226,7 @@ public struct PayoutStore: Sendable {
             query.sql += " AND p.id IN (SELECT payout_id FROM payout_batch_lines WHERE batch_id = \(p))"
         }
         Keyset.after(position, createdAt: "p.created_at", id: "p.id", into: &query)
-        query.sql += " ORDER BY p.created_at, p.id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY p.created_at, p.id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await payouts(query, on: connection), limit: limit) { $0.position }
     }
 
@@ -271,7 +271,7 @@ public struct PayoutStore: Sendable {
     public func listBatches(after position: PagePosition?, limit: Int, on connection: PostgresConnection) async throws -> Page<BatchRecord> {
         var query: PostgresQuery = "SELECT \(unescaped: Self.batchColumns) FROM payout_batches b WHERE true"
         Keyset.after(position, createdAt: "b.created_at", id: "b.id", into: &query)
-        query.sql += " ORDER BY b.created_at, b.id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY b.created_at, b.id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await batches(query, on: connection), limit: limit) { $0.position }
     }
 

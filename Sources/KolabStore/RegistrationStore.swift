@@ -102,7 +102,7 @@ public struct RegistrationStore: Sendable {
             query.sql += " AND r.status = \(p)"
         }
         Keyset.after(position, createdAt: "r.created_at", id: "r.id", into: &query)
-        query.sql += " ORDER BY r.created_at, r.id LIMIT \(limit + 1)"
+        query.sql += " ORDER BY r.created_at, r.id LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await registrations(query, on: connection), limit: limit) { $0.position }
     }
 

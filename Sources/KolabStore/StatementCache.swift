@@ -40,6 +40,11 @@ extension PostgresConnection {
             try await recorder.explain(query, on: self, logger: logger)
         }
         do {
+            guard PreparedNames.mayPrepare(statement.name, on: self) else {
+                // Past the cap for this connection: run it unnamed (parsed and planned each time),
+                // so no text a client can vary grows the backend's memory.
+                return StatementRows(base: try await self.query(query, logger: logger).map { row throws in row })
+            }
             let rows = try await CachedStatement.$current.withValue(statement) {
                 try await self.execute(CachedStatement(bindings: query.binds), logger: logger)
             }
@@ -50,6 +55,34 @@ extension PostgresConnection {
             // connection lets the pool replace it rather than keep a poisoned cache.
             try? await self.close()
             throw error
+        }
+    }
+}
+
+/// How many statements each connection keeps prepared. Every value a client chooses is a bound
+/// parameter (a `LIMIT` too), so the stores have a few dozen texts; the cap is the backstop that keeps
+/// a PostgreSQL backend's memory bounded whatever text reaches `run`: past it, a new text runs
+/// unnamed. PostgresNIO keeps what it prepared until the connection closes, so the first texts a
+/// connection sees stay prepared (the hot ones, in practice) rather than the least recently used.
+/// The cap, for tests and operators.
+public enum PreparedNamesCap {
+    public static var value: Int { PreparedNames.capPerConnection }
+}
+
+enum PreparedNames {
+    static let capPerConnection = 256
+    private static let prepared = Mutex<[ObjectIdentifier: Set<String>]>([:])
+
+    static func mayPrepare(_ name: String, on connection: PostgresConnection) -> Bool {
+        let key = ObjectIdentifier(connection)
+        return prepared.withLock { table in
+            if table[key]?.contains(name) == true { return true }
+            // Connections come and go; an identifier can be reused by a new one. Forgetting is safe
+            // (PostgresNIO itself knows what each connection has prepared): it only means preparing again.
+            if table.count > 4_096 { table.removeAll() }
+            guard table[key, default: []].count < capPerConnection else { return false }
+            table[key, default: []].insert(name)
+            return true
         }
     }
 }
