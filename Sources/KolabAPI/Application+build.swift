@@ -25,7 +25,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger? = n
         router: routes.router,
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "kolab"),
         logger: logger)
-    app.addServices(client)
+    app.addServices(client, Housekeeping(database: database, interval: configuration.housekeepingInterval, logger: logger))
     return app
 }
 
@@ -39,6 +39,14 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     let router = Router(context: KolabRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
+    if let origin = services.configuration.corsAllowOrigin {
+        // Off unless configured (`KOLAB_CORS_ORIGIN`): the API is for servers and Kolab's own pages.
+        router.add(
+            middleware: CORSMiddleware(
+                allowOrigin: .custom(origin), allowHeaders: [.authorization, .contentType, .ifMatch, .idempotencyKey],
+                allowMethods: [.get, .post, .patch, .delete], exposedHeaders: ["ETag", "Location", "X-Request-Id", "Idempotent-Replayed"]))
+    }
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.bodyLimitBytes))
     router.add(middleware: AuthMiddleware(services: services))

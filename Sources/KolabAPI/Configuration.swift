@@ -19,6 +19,12 @@ public struct Configuration: Sendable {
     public var bodyLimitBytes: Int = 1 << 20
     public var tokenLifetimeSeconds: Int = 7 * 24 * 3600
     public var logLevel: Logger.Level = .info
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (per-address login limits).
+    public var trustedProxies: Set<String> = []
+    /// How often each instance tries a housekeeping round (one instance does it per round).
+    public var housekeepingInterval: Duration = .seconds(600)
+    /// The one browser origin allowed to call the API from scripts (CORS); nil: no CORS headers at all.
+    public var corsAllowOrigin: String?
     /// Development mode relaxes rules meant for production (webhooks to private addresses).
     public var development: Bool = false
     /// The folder holding `sql/`, `fixtures/` and `openapi.json`.

@@ -21,8 +21,22 @@ public struct KolabRequestContext: RequestContext {
     /// The transaction that `IdempotencyMiddleware` opened for this request, if any.
     var transaction: PostgresConnection?
 
+    /// The peer of the connection (nil in router tests, which have no socket).
+    public let remoteAddress: SocketAddress?
+
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The client's address for per-client limits: the socket's peer, or, when that peer is a proxy the
+    /// configuration trusts (`KOLAB_TRUSTED_PROXIES`), the last address it appended to
+    /// `X-Forwarded-For`. A client cannot choose its own address by sending the header directly.
+    func clientAddress(_ request: Request, _ configuration: Configuration) -> String {
+        let peer = remoteAddress?.ipAddress ?? "unknown"
+        guard configuration.trustedProxies.contains(peer), let forwarded = request.headers[.xForwardedFor] else { return peer }
+        let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return last.isEmpty ? peer : last
     }
 
     /// Bodies are read by `BodyLimitMiddleware` against the configured limit; this is the framework's own backstop.

@@ -12,6 +12,8 @@ extension HTTPField.Name {
     static let idempotencyKey = Self("Idempotency-Key")!
     static let idempotentReplayed = Self("Idempotent-Replayed")!
     static let requestID = Self("X-Request-Id")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }
 
 /// Gives every response the request id that the logs carry, and logs one line per request.
@@ -32,6 +34,25 @@ struct AccessLogMiddleware: RouterMiddleware {
                 "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
                 "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", ms))",
             ])
+        return response
+    }
+}
+
+/// Headers every response carries: `X-Content-Type-Options: nosniff`, and `Cache-Control: no-store`
+/// on the routes whose answers can hold a token or bank details (login, the current token, KOL
+/// profiles and sign-up, a batch's bank file), replays included.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = KolabRequestContext
+
+    static func isPrivate(_ path: String) -> Bool {
+        path.hasPrefix("/v1/auth/") || path == "/v1/kols" || path.hasPrefix("/v1/kols/") || path.hasPrefix("/v1/payout-batches/")
+            || path == "/v1/me"
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        if Self.isPrivate(request.uri.path) { response.headers[.cacheControl] = "no-store" }
         return response
     }
 }

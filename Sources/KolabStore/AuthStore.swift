@@ -61,30 +61,89 @@ public struct AuthStore: Sendable {
             logger: logger)
     }
 
-    /// Seconds until the oldest failure in the window ages out, when the e-mail has used up its attempts.
-    public func lockedOutFor(email: String, on connection: PostgresConnection) async throws -> Int? {
+    /// A hundred failed logins from one client address within the window lock that address.
+    public static let maximumFailuresPerAddress = 100
+
+    /// One login attempt, counted before the password is checked: `admit` records it as a failure,
+    /// `succeeded` withdraws it.
+    public struct Attempt: Sendable {
+        public let email: String
+        let addressAttemptID: Int64
+    }
+
+    /// Counts and records a login attempt atomically, before any bcrypt work: under advisory locks on
+    /// the client address and then the e-mail (always in that order), it counts the failures in the
+    /// window and, when neither limit is reached, records this attempt as one. A burst of concurrent
+    /// attempts is therefore counted one by one: the eleventh for an e-mail, or the hundred-and-first
+    /// from an address, answers 429 whatever its password. Run it in its own transaction, committed
+    /// before the password is checked.
+    public func admit(email: String, address: String, on connection: PostgresConnection) async throws -> Attempt {
+        try await connection.run("SELECT pg_advisory_xact_lock(7043, hashtext(\(address)))", logger: logger)
+        try await connection.run("SELECT pg_advisory_xact_lock(7044, hashtext(\(email)))", logger: logger)
+        if let wait = try await lockedOut(table: "login_failures", column: "email", key: email, limit: Self.maximumFailures, on: connection) {
+            throw KolabError(
+                .tooManyRequests, "Too many failed logins for this e-mail; try again in \(wait) seconds.", retryAfterSeconds: wait)
+        }
+        if let wait = try await lockedOut(
+            table: "login_address_failures", column: "address", key: address, limit: Self.maximumFailuresPerAddress, on: connection)
+        {
+            throw KolabError(
+                .tooManyRequests, "Too many failed logins from your address; try again in \(wait) seconds.", retryAfterSeconds: wait)
+        }
+        try await connection.run("INSERT INTO login_failures (email) VALUES (\(email))", logger: logger)
+        var id: Int64 = 0
+        for try await value in try await connection.run(
+            "INSERT INTO login_address_failures (address) VALUES (\(address)) RETURNING id", logger: logger
+        ).decode(Int64.self) { id = value }
+        return Attempt(email: email, addressAttemptID: id)
+    }
+
+    /// The password was right: the e-mail's failures are forgiven and this attempt is not one.
+    public func succeeded(_ attempt: Attempt, on connection: PostgresConnection) async throws {
+        try await clearFailures(email: attempt.email, on: connection)
+        try await connection.run("DELETE FROM login_address_failures WHERE id = \(attempt.addressAttemptID)", logger: logger)
+    }
+
+    /// Seconds until the oldest failure in the window ages out, when `key` has used up `limit` attempts.
+    private func lockedOut(table: String, column: String, key: String, limit: Int, on connection: PostgresConnection) async throws -> Int? {
         let rows = try await connection.run(
             """
             SELECT count(*)::int,
                    COALESCE(CEIL(EXTRACT(EPOCH FROM (min(failed_at) + \(Self.failureWindowSeconds) * interval '1 second' - now())))::int, 0)
-            FROM (SELECT failed_at FROM login_failures
-                  WHERE email = \(email) AND failed_at > now() - \(Self.failureWindowSeconds) * interval '1 second'
-                  ORDER BY failed_at DESC LIMIT \(Self.maximumFailures)) recent
+            FROM (SELECT failed_at FROM \(unescaped: table)
+                  WHERE \(unescaped: column) = \(key) AND failed_at > now() - \(Self.failureWindowSeconds) * interval '1 second'
+                  ORDER BY failed_at DESC LIMIT \(limit)) recent
             """, logger: logger)
-        for try await (count, retryAfter) in rows.decode((Int, Int).self) where count >= Self.maximumFailures {
+        for try await (count, retryAfter) in rows.decode((Int, Int).self) where count >= limit {
             return max(1, retryAfter)
         }
         return nil
     }
 
-    public func recordFailure(email: String, on connection: PostgresConnection) async throws {
-        // Purging the e-mail's old rows here keeps the table at most a window deep per address.
-        try await connection.run(
+    /// Deletes failures older than the window (housekeeping); returns how many.
+    public func purgeOldFailures(on connection: PostgresConnection) async throws -> Int {
+        var deleted = 0
+        for table in ["login_failures", "login_address_failures"] {
+            for try await count in try await connection.run(
+                """
+                WITH gone AS (DELETE FROM \(unescaped: table) WHERE failed_at <= now() - \(Self.failureWindowSeconds) * interval '1 second'
+                              RETURNING 1)
+                SELECT count(*)::int FROM gone
+                """, logger: logger
+            ).decode(Int.self) { deleted += count }
+        }
+        return deleted
+    }
+
+    /// Deletes tokens that expired or were revoked (housekeeping); returns how many.
+    public func purgeDeadTokens(on connection: PostgresConnection) async throws -> Int {
+        for try await count in try await connection.run(
             """
-            WITH purge AS (DELETE FROM login_failures
-                           WHERE email = \(email) AND failed_at <= now() - \(Self.failureWindowSeconds) * interval '1 second')
-            INSERT INTO login_failures (email) VALUES (\(email))
-            """, logger: logger)
+            WITH gone AS (DELETE FROM auth_tokens WHERE expires_at <= now() OR revoked_at IS NOT NULL RETURNING 1)
+            SELECT count(*)::int FROM gone
+            """, logger: logger
+        ).decode(Int.self) { return count }
+        return 0
     }
 
     public func clearFailures(email: String, on connection: PostgresConnection) async throws {

@@ -83,7 +83,7 @@ public struct IdempotencyStore: Sendable {
 
     /// Deletes records past their 24 hours; returns how many.
     @discardableResult
-    public func purgeExpired(on connection: PostgresConnection) async throws -> Int {
+    public static func purgeExpired(on connection: PostgresConnection, logger: Logger) async throws -> Int {
         let rows = try await connection.run(
             """
             WITH gone AS (DELETE FROM idempotency_keys

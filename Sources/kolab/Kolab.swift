@@ -131,6 +131,11 @@ struct Serve: AsyncParsableCommand {
         configuration.databasePoolSize = poolSize
         configuration.logLevel = logger.logLevel
         configuration.development = development
+        configuration.trustedProxies = Set(
+            (ProcessInfo.processInfo.environment["KOLAB_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty })
+        configuration.corsAllowOrigin = ProcessInfo.processInfo.environment["KOLAB_CORS_ORIGIN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.secretBox = try ServiceKey.load(home: home, embedded: seedIfEmpty, logger: logger)
 
         let applied = try await migrate(url, home: home, logger: logger)

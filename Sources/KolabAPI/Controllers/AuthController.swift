@@ -70,19 +70,18 @@ struct AuthController {
         try v.validate()
         guard let email else { throw KolabError.invalid(v.errors) }
 
-        if let wait = try await services.read(context, { try await services.auth.lockedOutFor(email: email.value, on: $0) }) {
-            throw KolabError(
-                .tooManyRequests, "Too many failed logins for this e-mail; try again in \(wait) seconds.", retryAfterSeconds: wait)
+        // The attempt is counted (and committed) before bcrypt runs: a burst cannot slip past the limits.
+        let attempt = try await services.transaction(context) {
+            try await services.auth.admit(email: email.value, address: context.clientAddress(request, services.configuration), on: $0)
         }
         let stored = try await services.read(context) { try await services.accounts.passwordHash(email: email, on: $0) }
         guard try await services.passwords.verify(body.password, hash: stored?.1), let userID = stored?.0 else {
-            try await services.write(context) { try await services.auth.recordFailure(email: email.value, on: $0) }
             throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")
         }
         let token = "kolab_" + Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }))
         let lifetime = services.configuration.tokenLifetimeSeconds
         let (expiresAt, user) = try await services.write(context) { connection in
-            try await services.auth.clearFailures(email: email.value, on: connection)
+            try await services.auth.succeeded(attempt, on: connection)
             let expiresAt = try await services.auth.storeToken(token, userID: userID, lifetimeSeconds: lifetime, on: connection)
             guard let user = try await services.accounts.user(id: userID, on: connection) else {
                 throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")

@@ -48,6 +48,7 @@ struct TestApp: Sendable {
     /// Runs `test` against a fresh database and a running application (pool and router together).
     static func run(
         configure: @Sendable (inout Configuration) -> Void = { _ in },
+        logger: Logger = testLogger,
         _ test: @Sendable (TestApp) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.shared.makeDatabase()
@@ -56,7 +57,7 @@ struct TestApp: Sendable {
         configuration.databasePoolSize = 6
         configuration.logLevel = testLogger.logLevel
         configure(&configuration)
-        let app = try buildApplication(configuration, logger: testLogger)
+        let app = try buildApplication(configuration, logger: logger)
         try await app.test(.router) { client in
             try await test(TestApp(client: client, databaseURL: url))
         }

@@ -1,0 +1,71 @@
+import Foundation
+import KolabDomain
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Deletes what has outlived its purpose (DESIGN.md, "Housekeeping"): idempotency records older than
+/// 24 hours (they hold sealed answers), tokens that expired or were revoked, and login failures older
+/// than the throttle's window. Every instance runs it; each round is one transaction that first takes
+/// `pg_try_advisory_xact_lock`, so when several instances wake together one does the work and the
+/// others skip the round.
+public struct Housekeeping: Service {
+    let database: Database
+    let interval: Duration
+    let logger: Logger
+
+    public init(database: Database, interval: Duration = .seconds(600), logger: Logger) {
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var ran: Bool
+        public var idempotencyKeys = 0
+        public var tokens = 0
+        public var loginFailures = 0
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                let report = try await runOnce()
+                if report.ran && report.idempotencyKeys + report.tokens + report.loginFailures > 0 {
+                    logger.info(
+                        "Housekeeping",
+                        metadata: [
+                            "idempotency_keys": "\(report.idempotencyKeys)", "tokens": "\(report.tokens)",
+                            "login_failures": "\(report.loginFailures)",
+                        ])
+                }
+            } catch {
+                // An outage is reported by the requests and /ready; the next round tries again.
+                logger.warning("Housekeeping round failed", metadata: ["error": "\(KolabError.loggable(Database.unwrap(error)))"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// One round; `ran` is false when another instance holds the lock.
+    @discardableResult
+    public func runOnce() async throws -> Report {
+        try await database.withTransaction { connection in
+            var locked = false
+            for try await value in try await connection.run("SELECT pg_try_advisory_xact_lock(7045)", logger: logger).decode(Bool.self) {
+                locked = value
+            }
+            guard locked else { return Report(ran: false) }
+            var report = Report(ran: true)
+            report.idempotencyKeys = try await IdempotencyStore.purgeExpired(on: connection, logger: logger)
+            let auth = AuthStore(logger: logger)
+            report.tokens = try await auth.purgeDeadTokens(on: connection)
+            report.loginFailures = try await auth.purgeOldFailures(on: connection)
+            return report
+        }
+    }
+}

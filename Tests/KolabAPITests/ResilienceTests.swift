@@ -1,0 +1,170 @@
+import Foundation
+import HTTPTypes
+import KolabAPI
+import KolabDomain
+import KolabStore
+import Logging
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// Every log line, rendered with its metadata, for tests that check what the logs hold.
+final class CapturedLogs: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var all: [String] { lines.withLock { $0 } }
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    var logger: Logger {
+        Logger(label: "kolab-capture") { _ in Handler(sink: self) }
+    }
+
+    struct Handler: LogHandler {
+        let sink: CapturedLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            sink.append("\(event.level) \(event.message) \(merged.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
+        }
+    }
+}
+
+/// Issue 12: Kolab under attack and under outage.
+@Suite("Resilience: bursts, headers, logs, housekeeping")
+struct ResilienceTests {
+    // MARK: 1. The login throttle holds under a burst
+
+    @Test func aBurstOfWrongPasswordsIsCountedBeforeBcryptAndTheRightOneWaits() async throws {
+        try await TestApp.run(configure: { $0.databasePoolSize = 12 }) { app in
+            let kol = try await app.kol()
+            let responses = try await withThrowingTaskGroup(of: APIResponse.self) { group in
+                for n in 0..<60 {
+                    group.addTask { try await app.post("/v1/auth/tokens", ["email": kol.email, "password": "wrong-password-\(n)"]) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let checked = responses.filter { $0.status == .unauthorized }.count
+            let refused = responses.filter { $0.status == .tooManyRequests }.count
+            print("login burst: 60 wrong passwords, checked against bcrypt=\(checked), refused with 429=\(refused)")
+            #expect(checked <= 10)
+            #expect(checked + refused == 60)
+            #expect(responses.filter { $0.status == .tooManyRequests }.allSatisfy { $0.headers[.retryAfter] != nil })
+            let right = try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword])
+            #expect(right.status == .tooManyRequests)
+        }
+    }
+
+    @Test func aHundredFailuresFromOneClientLockThatClientOutOfEveryAccount() async throws {
+        try await TestApp.run { app in
+            let kol = try await app.kol()
+            for n in 0..<100 {
+                let response = try await app.post("/v1/auth/tokens", ["email": "nobody\(n)@example.id", "password": "wrong-password"])
+                #expect(response.status == .unauthorized)
+            }
+            let stuffed = try await app.post("/v1/auth/tokens", ["email": "nobody-else@example.id", "password": "wrong-password"])
+            #expect(stuffed.status == .tooManyRequests)
+            #expect(stuffed["detail"]?.contains("address") == true)
+            // Even an account it never tried, with its right password: the client is locked, not the account.
+            #expect(try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword]).status == .tooManyRequests)
+            // `X-Forwarded-For` from a client that is not a configured proxy changes nothing.
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Forwarded-For")!] = "203.0.113.9"
+            let spoofed = try await app.post(
+                "/v1/auth/tokens", ["email": kol.email, "password": testPassword], headers: headers)
+            #expect(spoofed.status == .tooManyRequests)
+        }
+    }
+
+    // MARK: 5. Headers
+
+    @Test func headersGuardTokensAndBankDetailsAndNoCorsByDefault() async throws {
+        try await TestApp.run { app in
+            let nosniff = HTTPField.Name("X-Content-Type-Options")!
+            let health = try await app.get("/health")
+            #expect(health.headers[nosniff] == "nosniff")
+            #expect(try await app.get("/v1/nothing").headers[nosniff] == "nosniff")
+            let kol = try await app.kol()
+            let login = try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword])
+            #expect(login.headers[.cacheControl] == "no-store")
+            #expect(login.headers[nosniff] == "nosniff")
+            let profile = try await app.get("/v1/kols/\(kol.id)", token: kol.token)
+            #expect(profile.text.contains("account_number"))
+            #expect(profile.headers[.cacheControl] == "no-store")
+            #expect(try await app.get("/v1/auth/tokens/current", token: kol.token).headers[.cacheControl] == "no-store")
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Origin")!] = "https://evil.example"
+            let cross = try await app.request(.get, "/v1/campaigns", token: kol.token, headers: headers)
+            #expect(cross.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == nil)
+        }
+    }
+
+    // MARK: 6. Logs hold no personal data
+
+    @Test func anInternalErrorIsLoggedWithoutTheRequestsPersonalData() async throws {
+        let logs = CapturedLogs()
+        try await TestApp.run(configure: { $0.logLevel = .debug }, logger: logs.logger) { app in
+            let admin = try await app.admin()
+            // A fault PostgreSQL raises with the row's values in its message and detail.
+            try await app.execute(
+                """
+                CREATE FUNCTION explode() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'cannot store %', NEW.name USING DETAIL = NEW.name, ERRCODE = 'XX000'; END $$
+                """)
+            try await app.execute("CREATE TRIGGER explode BEFORE INSERT ON brands FOR EACH ROW EXECUTE FUNCTION explode()")
+            let secret = "Rekening 8123456789 siti.rahma@example.id"
+            let response = try await app.post("/v1/brands", token: admin.token, ["name": secret])
+            #expect(response.status == .internalServerError)
+            #expect(!response.text.contains("8123456789"))
+            let requestID = try #require(response.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(response["detail"]?.contains(requestID) == true)
+            let lines = logs.all
+            #expect(lines.contains { $0.contains("XX000") && $0.contains(requestID) }, "the failure is logged with its SQLSTATE and request id")
+            #expect(!lines.contains { $0.contains("8123456789") || $0.contains("siti.rahma") }, "\(lines.filter { $0.contains("8123") })")
+            #expect(!lines.contains { $0.contains(admin.token) })
+        }
+    }
+
+    // MARK: 7. Housekeeping
+
+    @Test func housekeepingDeletesWhatHasExpiredAndOnlyThat() async throws {
+        try await TestApp.run { app in
+            let admin = try await app.admin()
+            _ = try await app.post("/v1/brands", token: admin.token, ["name": "Fresh"], headers: .idempotencyKey("fresh"))
+            _ = try await app.post("/v1/brands", token: admin.token, ["name": "Old"], headers: .idempotencyKey("old"))
+            let dead = try await app.login(admin.email, role: .admin)
+            _ = try await app.request(.delete, "/v1/auth/tokens/current", token: dead.token)
+            let expired = try await app.login(admin.email, role: .admin)
+            _ = try await app.post("/v1/auth/tokens", ["email": admin.email, "password": "wrong-password"])
+            // Time passes (the one thing the API cannot do).
+            try await app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'")
+            try await app.execute(
+                "UPDATE auth_tokens SET created_at = now() - interval '9 days', expires_at = now() - interval '1 day' WHERE token_hash = \(AuthStore.hash(token: expired.token))")
+            try await app.execute("UPDATE login_failures SET failed_at = now() - interval '16 minutes'")
+            try await app.execute("UPDATE login_address_failures SET failed_at = now() - interval '16 minutes'")
+            let report = try await app.sql { try await Housekeeping(database: $0, logger: testLogger).runOnce() }
+            #expect(report.ran)
+            #expect(report.idempotencyKeys == 1)
+            #expect(report.tokens == 2)
+            #expect(report.loginFailures == 2)
+            #expect(try await app.count("SELECT count(*)::int FROM idempotency_keys WHERE key = 'fresh'") == 1)
+            #expect(try await app.get("/v1/me", token: admin.token).status == .ok)
+            #expect(try await app.count("SELECT count(*)::int FROM login_failures") == 0)
+            // A second instance's round while one holds the lock skips.
+            let skipped = try await app.sql { database in
+                try await database.withTransaction { connection in
+                    _ = try await connection.query("SELECT pg_advisory_xact_lock(7045)", logger: testLogger)
+                    return try await app.sql { try await Housekeeping(database: $0, logger: testLogger).runOnce() }
+                }
+            }
+            #expect(skipped.ran == false)
+        }
+    }
+}
