@@ -15,17 +15,20 @@ import ServiceLifecycle
 public func buildApplication(_ configuration: Configuration, logger: Logger? = nil) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "kolab")
     logger.logLevel = configuration.logLevel
-    let client = PostgresClient(
-        configuration: configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databasePoolSize),
-        backgroundLogger: logger)
-    let database = Database(client: client, maximumConnections: configuration.databasePoolSize, logger: logger)
+    var poolConfiguration = configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databasePoolSize)
+    poolConfiguration.options.connectTimeout = .seconds(2)
+    let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
+    let database = Database(
+        client: client, maximumConnections: configuration.databasePoolSize, logger: logger, leaseTimeout: configuration.leaseTimeout)
     let services = Services(configuration: configuration, database: database, logger: logger)
     let routes = try buildRoutes(services)
     var app = Application(
         router: routes.router,
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "kolab"),
         logger: logger)
-    app.addServices(client, Housekeeping(database: database, interval: configuration.housekeepingInterval, logger: logger))
+    app.addServices(
+        DatabaseSupervisor(database: database, url: configuration.databaseURL, configuration: poolConfiguration, logger: logger),
+        Housekeeping(database: database, interval: configuration.housekeepingInterval, logger: logger))
     return app
 }
 

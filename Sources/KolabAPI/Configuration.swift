@@ -21,6 +21,8 @@ public struct Configuration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (per-address login limits).
     public var trustedProxies: Set<String> = []
+    /// How long a request waits for a pooled connection before answering 503 with `Retry-After`.
+    public var leaseTimeout: Duration = .seconds(2)
     /// How often each instance tries a housekeeping round (one instance does it per round).
     public var housekeepingInterval: Duration = .seconds(600)
     /// The one browser origin allowed to call the API from scripts (CORS); nil: no CORS headers at all.

@@ -6,6 +6,13 @@ import PostgresNIO
 extension KolabError {
     /// Maps a constraint violation to a client error; nil for anything else (a real fault).
     public init?(postgres error: any Error) {
+        if let psql = error as? PSQLError,
+            [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(psql.code)
+        {
+            // The connection went away (PostgreSQL stopped, restarted, or the network broke): retry soon.
+            self = KolabError(.unavailable, "The database connection was lost; try again in a few seconds.", retryAfterSeconds: 2)
+            return
+        }
         guard let psql = error as? PSQLError, let state = psql.serverInfo?[.sqlState] else { return nil }
         let constraint = psql.serverInfo?[.constraintName] ?? ""
         switch state {
@@ -17,6 +24,8 @@ extension KolabError {
             self = .invalid(field: constraint.isEmpty ? "body" : constraint, "breaks the rule \(constraint)")
         case "22P02", "22003", "22007", "22008":  // invalid text, out of range, bad date/time
             self = KolabError(.malformed, "A value in the request cannot be read.")
+        case "57P01", "57P02", "57P03", "08000", "08003", "08006":  // admin shutdown, crash, starting up, connection failures
+            self = KolabError(.unavailable, "The database is restarting; try again in a few seconds.", retryAfterSeconds: 2)
         case "40001", "40P01":  // serialization failure, deadlock: safe to retry
             self = KolabError(.conflict, "The request collided with another one; retry it.", retryable: true)
         case "22021":  // character_not_in_repertoire: a NUL or bad UTF-8 that slipped past decoding
