@@ -22,8 +22,15 @@ public func buildApplication(_ configuration: Configuration, logger: Logger? = n
         client: client, maximumConnections: configuration.databasePoolSize, logger: logger, leaseTimeout: configuration.leaseTimeout)
     let services = Services(configuration: configuration, database: database, logger: logger)
     let routes = try buildRoutes(services)
+    let connections = ConnectionLimitHandler.Counter(limit: configuration.maximumConnections)
+    let idleTimeout = configuration.idleTimeout
     var app = Application(
         router: routes.router,
+        // An idle connection, or one whose request head never completes, is closed after `idleTimeout`.
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionLimitHandler(counter: connections)],
+                idleTimeout: .nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000))),
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "kolab"),
         logger: logger)
     app.addServices(

@@ -21,8 +21,12 @@ public struct Configuration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (per-address login limits).
     public var trustedProxies: Set<String> = []
+    /// Open client connections one instance keeps; past it, new ones are answered 503 and closed.
+    public var maximumConnections: Int = 1_000
+    /// A client connection with no request in progress (or a request head that never completes) is closed after this.
+    public var idleTimeout: Duration = .seconds(30)
     /// How long a request waits for a pooled connection before answering 503 with `Retry-After`.
-    public var leaseTimeout: Duration = .seconds(2)
+    public var leaseTimeout: Duration = .milliseconds(1_500)
     /// How often each instance tries a housekeeping round (one instance does it per round).
     public var housekeepingInterval: Duration = .seconds(600)
     /// The one browser origin allowed to call the API from scripts (CORS); nil: no CORS headers at all.

@@ -90,6 +90,10 @@ struct Serve: AsyncParsableCommand {
     var bodyLimit: Int = ProcessInfo.processInfo.environment["KOLAB_BODY_LIMIT"].flatMap(Int.init) ?? 1 << 20
     @Option(help: "Database connections per instance.")
     var poolSize: Int = ProcessInfo.processInfo.environment["KOLAB_POOL_SIZE"].flatMap(Int.init) ?? 20
+    @Option(help: "Open client connections kept at most; past it new ones get 503 and are closed.")
+    var maxConnections: Int = ProcessInfo.processInfo.environment["KOLAB_MAX_CONNECTIONS"].flatMap(Int.init) ?? 1_000
+    @Option(help: "Seconds an idle client connection (or an unfinished request head) is kept open.")
+    var idleTimeout: Int = ProcessInfo.processInfo.environment["KOLAB_IDLE_TIMEOUT"].flatMap(Int.init) ?? 30
     @Flag(help: "Development mode (allows webhooks to private addresses).")
     var development = ProcessInfo.processInfo.environment["KOLAB_DEVELOPMENT"] == "1"
 
@@ -97,6 +101,8 @@ struct Serve: AsyncParsableCommand {
         guard (10...16).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be between 10 and 16.") }
         guard bodyLimit >= 1024 else { throw ValidationError("--body-limit must be at least 1024 bytes.") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1.") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
+        guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 3600 seconds.") }
     }
 
     func run() async throws {
@@ -131,6 +137,8 @@ struct Serve: AsyncParsableCommand {
         configuration.databasePoolSize = poolSize
         configuration.logLevel = logger.logLevel
         configuration.development = development
+        configuration.maximumConnections = maxConnections
+        configuration.idleTimeout = .seconds(idleTimeout)
         configuration.trustedProxies = Set(
             (ProcessInfo.processInfo.environment["KOLAB_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
