@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HTTPTypes
 import KolabAPI
 import KolabDomain
@@ -111,6 +112,79 @@ struct ResilienceTests {
             #expect(login.status == .serviceUnavailable)
             #expect(login.headers[.retryAfter] == "2")
         }
+    }
+
+    // MARK: 4. Idle clients and the connection cap (a real server on a real socket)
+
+    /// A raw TCP client: what a slow or idle client looks like to the server.
+    struct RawSocket {
+        let fd: Int32
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw KolabError(.internal, "connect failed") }
+        }
+
+        func send(_ text: String) { _ = text.withCString { Glibc.send(fd, $0, strlen($0), 0) } }
+
+        /// What the server sends until it closes or 5 s pass; `closed` when it closed the connection.
+        func read() -> (text: String, closed: Bool) {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count == 0 { return (String(decoding: bytes, as: UTF8.self), true) }
+                if count < 0 { return (String(decoding: bytes, as: UTF8.self), false) }
+                bytes += buffer[0..<count]
+            }
+        }
+
+        func close() { Glibc.close(fd) }
+    }
+
+    @Test func idleConnectionsAreClosedAndConnectionsPastTheCapAreRefused() async throws {
+        let url = try await TestDatabase.shared.makeDatabase()
+        var configuration = Configuration(databaseURL: url, home: repositoryRoot)
+        configuration.port = 0
+        configuration.bcryptCost = 4
+        configuration.logLevel = .critical
+        configuration.maximumConnections = 2
+        configuration.idleTimeout = .seconds(1)
+        let app = try buildApplication(configuration, logger: testLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let idle = try RawSocket(port: port)
+            let halfSent = try RawSocket(port: port)
+            halfSent.send("GET /health HTTP/1.1\r\nHost: x\r\n")
+            try await Task.sleep(for: .milliseconds(200))
+            // The third connection is past the cap: a clear refusal, then the socket closes.
+            let third = try RawSocket(port: port)
+            third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            let refused = third.read()
+            #expect(refused.text.hasPrefix("HTTP/1.1 503"), "\(refused.text)")
+            #expect(refused.text.lowercased().contains("retry-after: 1"))
+            #expect(refused.closed)
+            // The idle one and the half-sent one are closed by the idle timeout.
+            #expect(idle.read().closed)
+            #expect(halfSent.read().closed)
+            for socket in [idle, halfSent, third] { socket.close() }
+            // Below the cap again: served.
+            try await Task.sleep(for: .milliseconds(200))
+            let fresh = try RawSocket(port: port)
+            fresh.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(fresh.read().text.hasPrefix("HTTP/1.1 200"))
+            fresh.close()
+        }
+        try await TestDatabase.shared.dropDatabase(url)
     }
 
     // MARK: 5. Headers
