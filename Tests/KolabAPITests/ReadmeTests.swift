@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KolabAPI
+import KolabDomain
+import KolabStore
+import Logging
+import Testing
+
+/// The README is a promise to the first person who runs it: its walk-through, run as written against
+/// a real server with the demo data, must succeed at every step.
+@Suite("The README's walk-through")
+struct ReadmeTests {
+    /// The fenced `sh` blocks from "## Walk-through" up to the next top-level section.
+    static func walkThrough() throws -> String {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let start = readme.range(of: "## Walk-through") else { return "" }
+        let rest = readme[start.upperBound...]
+        let section = rest.range(of: "\n## ").map { rest[..<$0.lowerBound] } ?? rest
+        var blocks: [String] = []
+        var inBlock = false
+        var current: [Substring] = []
+        for line in section.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```sh") {
+                inBlock = true
+                current = []
+            } else if line.hasPrefix("```") && inBlock {
+                inBlock = false
+                blocks.append(current.joined(separator: "\n"))
+            } else if inBlock {
+                current.append(line)
+            }
+        }
+        return blocks.joined(separator: "\n")
+    }
+
+    @Test func everyStepOfTheWalkThroughSucceedsAgainstARealServer() async throws {
+        let steps = try Self.walkThrough()
+        #expect(steps.components(separatedBy: "curl ").count > 40, "the walk-through was found")
+        let url = try await TestDatabase.shared.makeDatabase()
+        var configuration = Configuration(databaseURL: url, home: repositoryRoot)
+        configuration.port = 0
+        configuration.bcryptCost = 4
+        configuration.logLevel = testLogger.logLevel
+        let seeding = configuration
+        try await Database.withTemporary(url, logger: testLogger) { database in
+            let seeder = Seeder(services: Services(configuration: seeding, database: database, logger: testLogger))
+            _ = try await seeder.seed(try Seeder.load(from: seeding.fixturesFolder))
+        }
+        let app = try buildApplication(configuration, logger: testLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            // Every request must succeed (`--fail-with-body`), and any failing step stops the script.
+            let script = """
+                set -euo pipefail
+                curl() { command curl --fail-with-body --show-error "$@"; }
+                \(steps.replacingOccurrences(of: "localhost:8080", with: "localhost:\(port)"))
+                echo "WALK-THROUGH DONE"
+                """
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kolab-readme-\(UUID())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", script]
+            process.currentDirectoryURL = folder
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let bytes = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(process.terminationStatus == 0, "the walk-through stopped:\n\(text.suffix(3000))")
+            #expect(text.contains("WALK-THROUGH DONE"))
+            #expect(text.contains("Idempotent-Replayed: true") || text.contains("idempotent-replayed: true"))
+            #expect(text.contains("\"paid_count\":1"), "the payout was settled")
+        }
+        try await TestDatabase.shared.dropDatabase(url)
+    }
+
+    /// Links in the README point at files of the repository (a fresh clone has nothing else).
+    @Test func theReadmeLinksOnlyToFilesInTheRepository() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let links = readme.matches(of: /\]\(([^)\s]+)\)/).map { String($0.1) }
+        for link in links where !link.hasPrefix("#") {
+            #expect(!link.hasPrefix("http") && !link.hasPrefix("../"), "\(link) leaves the repository")
+            let path = String(link.split(separator: "#").first ?? "")
+            #expect(FileManager.default.fileExists(atPath: repositoryRoot.appendingPathComponent(path).path), "\(link) does not exist")
+        }
+    }
+}
