@@ -12,7 +12,9 @@ import ServiceLifecycle
 
 /// Builds the whole service: the PostgreSQL pool and the HTTP server, run together in one
 /// `ServiceGroup` (the pool starts first and stops last). `kolab serve` and the tests both call this.
-public func buildApplication(_ configuration: Configuration, logger: Logger? = nil) throws -> some ApplicationProtocol {
+public func buildApplication(
+    _ configuration: Configuration, logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "kolab")
     logger.logLevel = configuration.logLevel
     var poolConfiguration = configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databasePoolSize)
@@ -32,6 +34,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger? = n
                 additionalChannelHandlers: [ConnectionLimitHandler(counter: connections)],
                 idleTimeout: .nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000))),
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "kolab"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     app.addServices(
         DatabaseSupervisor(database: database, url: configuration.databaseURL, configuration: poolConfiguration, logger: logger),

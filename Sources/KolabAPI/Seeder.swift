@@ -113,8 +113,11 @@ public struct Seeder: Sendable {
                 campaigns = try KolabJSON.makeDecoder().decode(CampaignsFile.self, from: Data(contentsOf: campaignsFile)).campaigns
             }
             return Fixtures(brands: accounts.brands, users: accounts.users, kols: accounts.kols, campaigns: campaigns)
+        } catch let error as DecodingError {
+            throw KolabError(.invalid, "The fixtures in \(folder.path) are not valid: \(KolabError.decoding(error).fieldErrors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")).")
         } catch {
-            throw KolabError(.invalid, "Cannot read the fixtures in \(folder.path): \(error)")
+            let reason = (error as NSError).localizedDescription
+            throw KolabError(.invalid, "Cannot read the fixtures in \(folder.path) (\(reason)); point --path at a folder holding accounts.json.")
         }
     }
 

@@ -11,7 +11,12 @@ public struct FieldError: Sendable, Equatable, Codable {
 
 /// The one error type of Kolab. The HTTP layer maps `code` to a status and a problem document in one
 /// table; nothing else decides a status.
-public struct KolabError: Error, Sendable, Equatable {
+public struct KolabError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// One human line: the detail, and each field error (what a command prints).
+    public var description: String {
+        fieldErrors.isEmpty ? detail : detail + " " + fieldErrors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+    }
+
     public enum Code: String, Sendable, CaseIterable {
         /// The request could not be read (malformed JSON, a bad id, a tampered cursor): 400.
         case malformed

@@ -59,6 +59,11 @@ public struct DatabaseSupervisor: Service {
 
     /// Connects outside the pool and runs `SELECT 1` within a second; nil when it answered, else why not.
     func directProbe() async -> String? {
+        await Self.probe(url, connectTimeout: .seconds(1), logger: logger)
+    }
+
+    /// Connects to `url` directly and runs `SELECT 1`; nil when it answered, else PostgreSQL's reason.
+    public static func probe(_ url: DatabaseURL, connectTimeout: TimeAmount, logger: Logger) async -> String? {
         let tls: PostgresConnection.Configuration.TLS
         do {
             switch url.sslMode {
@@ -71,7 +76,7 @@ public struct DatabaseSupervisor: Service {
         }
         var configuration = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: tls)
-        configuration.options.connectTimeout = TimeAmount.seconds(1)
+        configuration.options.connectTimeout = connectTimeout
         var quiet = logger
         quiet.logLevel = .critical
         do {
@@ -85,7 +90,7 @@ public struct DatabaseSupervisor: Service {
     }
 
     /// PostgreSQL's own words for a connection failure (no bind values exist at this stage).
-    static func reason(_ error: any Error) -> String {
+    public static func reason(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] { return message }
             if let underlying = psql.underlying { return String(describing: underlying) }

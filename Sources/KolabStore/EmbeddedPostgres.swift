@@ -4,6 +4,8 @@ import Logging
 public enum EmbeddedPostgresError: Error, CustomStringConvertible {
     case notInstalled
     case commandFailed(command: String, status: Int32, output: String)
+    case portInUse(Int)
+    case unreachableFolder(String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,12 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible {
                 + "(macOS), or set DATABASE_URL to a running PostgreSQL 15+."
         case .commandFailed(let command, let status, let output):
             "`\(command)` failed with status \(status):\n\(output)"
+        case .portInUse(let port):
+            "Port \(port) for the private PostgreSQL is taken by another program; choose a free one with KOLAB_PG_PORT=<port>."
+        case .unreachableFolder(let path):
+            "The postgres user cannot reach \(path) (a folder above it, such as /root, is closed to other users), so the "
+                + "private PostgreSQL cannot live there. Clone the repository under a folder others can enter (e.g. /srv/kolab), "
+                + "or set DATABASE_URL to a PostgreSQL of your own."
         }
     }
 }
@@ -73,6 +81,10 @@ public struct EmbeddedPostgres: Sendable {
         let asRoot = getuid() == 0
         if asRoot {
             try run(["/bin/chown", "-R", "postgres:postgres", folder.path], asPostgres: false)
+            // initdb as postgres would fail with a cryptic "permission denied" when a parent folder is closed.
+            guard (try? run(["/usr/bin/test", "-w", folder.path], asPostgres: true)) != nil else {
+                throw EmbeddedPostgresError.unreachableFolder(folder.path)
+            }
         }
         if !fm.fileExists(atPath: dataFolder.appendingPathComponent("PG_VERSION").path) {
             logger.info("Creating a private PostgreSQL cluster", metadata: ["folder": "\(dataFolder.path)"])
@@ -86,6 +98,7 @@ public struct EmbeddedPostgres: Sendable {
             logger.info("Private PostgreSQL cluster already running", metadata: ["port": "\(port)"])
             return false
         }
+        guard Self.portIsFree(port) else { throw EmbeddedPostgresError.portInUse(port) }
         var options = "-p \(port) -k \(socketFolder.path) -c listen_addresses=127.0.0.1 -c max_connections=300"
         for setting in extraSettings { options += " -c \(setting)" }
         try run(
@@ -94,6 +107,21 @@ public struct EmbeddedPostgres: Sendable {
                 "-o", options, "-w", "-t", "60", "start",
             ], asPostgres: asRoot)
         return true
+    }
+
+    /// Whether nothing listens on 127.0.0.1:`port` (a bind succeeds).
+    public static func portIsFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0
     }
 
     /// Stops the cluster (fast shutdown: sessions are ended, data is kept).

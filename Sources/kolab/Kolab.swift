@@ -5,6 +5,7 @@ import KolabAPI
 import KolabDomain
 import KolabStore
 import Logging
+import NIOCore
 import PostgresNIO
 
 @main
@@ -12,6 +13,7 @@ struct Kolab: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Kolab: influencer campaigns between brands and KOLs, with a project officer in the middle.",
+        version: KolabVersion.current,
         subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, SecretKey.self])
 }
 
@@ -36,6 +38,46 @@ struct CommonOptions: ParsableArguments {
             throw ValidationError("DATABASE_URL must look like postgres://user:password@host:5432/database")
         }
         return url
+    }
+}
+
+enum KolabVersion {
+    static let current = "0.11.0"
+}
+
+/// A failure the command reports in one line and exits.
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Fails within seconds, in one line naming the server and PostgreSQL's reason, when `url` cannot be
+/// used (nothing listening, no such database or user, a wrong password), instead of letting the pool
+/// retry for a minute.
+func checkReachable(_ url: DatabaseURL, logger: Logger) async throws {
+    guard let reason = await DatabaseSupervisor.probe(url, connectTimeout: .seconds(5), logger: logger) else { return }
+    let why =
+        if reason.contains("Connection refused") {
+            "nothing is listening there (connection refused)"
+        } else if reason.contains("connectTimeout") || reason.contains("timed out") {
+            "no answer within 5 seconds"
+        } else {
+            reason
+        }
+    throw CLIFailure(
+        "Cannot use PostgreSQL at \(url.host):\(url.port), database \(url.database), user \(url.username): \(why). "
+            + "Check DATABASE_URL (postgres://user:password@host:port/database).")
+}
+
+/// Whether the demo accounts are in the database (the banner names them only then).
+func hasDemoAccounts(_ url: DatabaseURL, logger: Logger) async throws -> Bool {
+    try await Database.withTemporary(url, maximumConnections: 1, logger: logger) { database in
+        try await database.withConnection { connection in
+            for try await count in try await connection.query(
+                "SELECT count(*)::int FROM users WHERE email = \(DemoData.adminEmail)", logger: logger
+            ).decode(Int.self) { return count > 0 }
+            return false
+        }
     }
 }
 
@@ -146,22 +188,30 @@ struct Serve: AsyncParsableCommand {
         configuration.corsAllowOrigin = ProcessInfo.processInfo.environment["KOLAB_CORS_ORIGIN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.secretBox = try ServiceKey.load(home: home, embedded: seedIfEmpty, logger: logger)
 
+        try await checkReachable(url, logger: logger)
         let applied = try await migrate(url, home: home, logger: logger)
         if !applied.isEmpty { logger.info("Migrations applied", metadata: ["versions": "\(applied)"]) }
-        if seedIfEmpty {
+        if seedIfEmpty || ProcessInfo.processInfo.environment["KOLAB_DEMO"] == "1" {
             try await seedDemoData(configuration, logger: logger, onlyIfEmpty: true)
         }
-        say(
-            """
+        let demo = try await hasDemoAccounts(url, logger: logger)
+        let banner = """
 
             Kolab is listening on http://\(hostname):\(port)   (API under /v1, document at /v1/openapi.json)
             Database: \(url)\(cluster != nil || seedIfEmpty ? "  (private cluster under .kolab/)" : "")
-            Demo accounts (password \(DemoData.password)): \(DemoData.accounts.joined(separator: ", "))
+            \(demo ? "Demo accounts (password \(DemoData.password)): \(DemoData.accounts.joined(separator: ", "))\n" : "")\
             Stop with Ctrl-C.
 
-            """)
-        let app = try buildApplication(configuration, logger: logger)
-        try await app.runService()
+            """
+        // The banner is printed once the port is bound: "listening" is then true.
+        let app = try buildApplication(configuration, logger: logger) { _ in say(banner) }
+        do {
+            try await app.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw CLIFailure("Port \(port) on \(hostname) is already in use; choose another with --port or KOLAB_PORT.")
+        } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
+            throw CLIFailure("\(hostname) is not an address of this machine; choose another with --hostname or KOLAB_HOST.")
+        }
     }
 }
 
@@ -200,6 +250,7 @@ struct SecretKey: AsyncParsableCommand {
 
 enum DemoData {
     static let password = "kolab-demo-2026"
+    static let adminEmail = "admin@kolab.id"
     static let accounts = [
         "admin@kolab.id", "officer.sari@kolab.id", "officer.budi@kolab.id", "finance@kolab.id",
         "brand@susubunda.id", "brand@batikkecil.id", "kol: ayu.lestari@example.id (and 11 more)",
@@ -261,21 +312,27 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "The brand of a brand user.") var brandId: String?
         @Option(help: "Name shown in the API (default: the e-mail).") var displayName: String?
 
-        func run() async throws {
-            let logger = common.logger()
-            let home = Configuration.locateHome()
+        /// Checked before anything runs, so a mistake prints this command's usage, with the flags as typed.
+        func validate() throws {
             guard let role = Role(rawValue: role), role != .kol else {
                 throw ValidationError("--role must be admin, officer, brand or finance (KOLs sign up at POST /v1/kols).")
             }
             var v = Validator()
-            let email = v.email(email)
+            _ = v.email(email)
             PasswordPolicy.check(password, into: &v)
             let brandID = brandId.flatMap(UUID.init(uuidString:))
             if brandId != nil && brandID == nil { v.add("brand_id", "must be a UUID") }
             AccountRules.checkBrand(role: role, brandID: brandID, into: &v)
-            guard v.errors.isEmpty, let email else {
-                throw ValidationError(v.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+            if !v.errors.isEmpty {
+                throw ValidationError(v.errors.map { "--\($0.field.replacingOccurrences(of: "_", with: "-")) \($0.message)" }.joined(separator: "; "))
             }
+        }
+
+        func run() async throws {
+            let logger = common.logger()
+            let home = Configuration.locateHome()
+            guard let role = Role(rawValue: role), let email = EmailAddress(email) else { throw ValidationError("invalid input") }
+            let brandID = brandId.flatMap(UUID.init(uuidString:))
             try await withDatabase(common, home: home, logger: logger) { url in
                 _ = try await migrate(url, home: home, logger: logger)
                 let configuration = Configuration(databaseURL: url, home: home)
@@ -303,6 +360,7 @@ func withDatabaseUnexplained(
     _ common: CommonOptions, home: URL, logger: Logger, _ body: (DatabaseURL) async throws -> Void
 ) async throws {
     if let url = try common.explicitDatabase() {
+        try await checkReachable(url, logger: logger)
         try await body(url)
         return
     }
