@@ -9,6 +9,7 @@ import NIOCore
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Builds the whole service: the PostgreSQL pool and the HTTP server, run together in one
 /// `ServiceGroup` (the pool starts first and stops last). `kolab serve` and the tests both call this.
@@ -60,13 +61,14 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
                 allowOrigin: .custom(origin), allowHeaders: [.authorization, .contentType, .ifMatch, .idempotencyKey],
                 allowMethods: [.get, .post, .patch, .delete], exposedHeaders: ["ETag", "Location", "X-Request-Id", "Idempotent-Replayed"]))
     }
-    router.add(middleware: ProblemMiddleware())
+    let known = KnownRoutes()
+    router.add(middleware: ProblemMiddleware(known: known))
     router.add(middleware: BodyLimitMiddleware(limit: services.configuration.bodyLimitBytes))
     router.add(middleware: AuthMiddleware(services: services))
     router.add(middleware: QueryTextMiddleware())
     router.add(middleware: IdempotencyMiddleware(services: services))
 
-    let table = RouteTable(router: router)
+    let table = RouteTable(router: router, known: known)
     OperationsController(services: services, openAPI: try Data(contentsOf: services.configuration.openAPIFile)).register(table)
     AuthController(services: services).register(table)
     UserController(services: services).register(table)
@@ -84,10 +86,12 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
 /// Registers routes written as in the OpenAPI document (`/v1/kols/{id}`) and remembers them.
 final class RouteTable {
     let router: Router<KolabRequestContext>
+    let known: KnownRoutes
     private(set) var entries: [String] = []
 
-    init(router: Router<KolabRequestContext>) {
+    init(router: Router<KolabRequestContext>, known: KnownRoutes) {
         self.router = router
+        self.known = known
     }
 
     func on(
@@ -95,10 +99,33 @@ final class RouteTable {
         _ handler: @escaping @Sendable (Request, KolabRequestContext) async throws -> Response
     ) {
         entries.append("\(method.rawValue) \(path)")
+        known.add(method.rawValue, path)
         let routerPath = path.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : part
         }.joined(separator: "/")
         router.on(RouterPath(stringLiteral: "/" + routerPath), method: method, use: handler)
+    }
+}
+
+/// Every route's method and path pattern, for a `405` that names the methods a known path takes.
+final class KnownRoutes: Sendable {
+    private let routes = Mutex<[(method: String, segments: [Substring])]>([])
+
+    func add(_ method: String, _ path: String) {
+        routes.withLock { $0.append((method, path.split(separator: "/"))) }
+    }
+
+    /// The methods routed for `path` (`{id}` matches any segment), in a stable order.
+    func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        let found = routes.withLock { routes in
+            routes.filter { route in
+                route.segments.count == segments.count
+                    && zip(route.segments, segments).allSatisfy { pattern, part in pattern.hasPrefix("{") || pattern == part }
+            }.map(\.method)
+        }
+        let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+        return Set(found).sorted { (order.firstIndex(of: $0) ?? 9) < (order.firstIndex(of: $1) ?? 9) }
     }
 }
 

@@ -61,10 +61,20 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 /// is logged with the request id and answered with a generic 500 that names that id.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = KolabRequestContext
+    let known: KnownRoutes
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            // No route for this method: a path the API knows with other methods answers 405 naming them.
+            let allowed = known.methods(for: request.uri.path)
+            guard !allowed.isEmpty else { return try KolabError.from(error).response(from: request, context: context) }
+            let problem = KolabError(
+                .methodNotAllowed, "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method.rawValue).")
+            var response = try problem.response(from: request, context: context)
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch {
             let problem = KolabError.from(Database.unwrap(error))
             if problem.code == .internal {

@@ -24,6 +24,7 @@ extension KolabError.Code {
         case .unauthenticated: (.unauthorized, "Authentication required", "unauthenticated")
         case .forbidden: (.forbidden, "Not allowed for your role", "forbidden")
         case .notFound: (.notFound, "Not found", "not-found")
+        case .methodNotAllowed: (.methodNotAllowed, "Method not allowed", "method-not-allowed")
         case .conflict: (.conflict, "Conflict", "conflict")
         case .preconditionFailed: (.preconditionFailed, "Precondition failed", "precondition-failed")
         case .tooLarge: (.contentTooLarge, "Request body too large", "too-large")

@@ -26,6 +26,8 @@ public struct KolabError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden
         /// Missing, or not visible to the caller (never told apart): 404.
         case notFound
+        /// A known path that does not take this method: 405 (with `Allow`).
+        case methodNotAllowed
         /// Illegal state transition, duplicate, or a request still in flight: 409.
         case conflict
         /// `If-Match` does not match the current version: 412.

@@ -43,6 +43,21 @@ struct ConventionTests {
         }
     }
 
+    @Test func aKnownPathWithAnotherMethodAnswers405NamingTheMethods() async throws {
+        try await TestApp.run { app in
+            let admin = try await app.admin()
+            let campaign = try await app.request(.delete, "/v1/campaigns/\(UUID())", token: admin.token)
+            #expect(campaign.status == .methodNotAllowed)
+            #expect(campaign.headers[.allow] == "GET, PATCH")
+            #expect(campaign.isProblem)
+            let health = try await app.request(.post, "/health", body: "{}")
+            #expect(health.status == .methodNotAllowed)
+            #expect(health.headers[.allow] == "GET")
+            #expect(try await app.request(.get, "/v1/auth/tokens").headers[.allow] == "POST")
+            #expect(try await app.request(.delete, "/v1/nothing/here").status == .notFound)
+        }
+    }
+
     @Test func everyResponseCarriesARequestId() async throws {
         try await TestApp.run { app in
             let ok = try await app.get("/health")
