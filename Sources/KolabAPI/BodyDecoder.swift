@@ -1,5 +1,6 @@
 import Foundation
 import KolabDomain
+import KolabStore
 
 /// The one way a request body becomes a request type. Stricter than `JSONDecoder`, by contract:
 /// - a member the type does not declare answers 422 naming it (a typo is never silently dropped);
@@ -18,12 +19,16 @@ enum BodyDecoder {
         let decoded: T
         do {
             decoded = try T(from: ValueDecoder(value: value, path: [], state: state))
-        } catch let error as DecodingError {
-            throw KolabError.decoding(error)
+        } catch {
+            // A fault decoding could not step over (a missing nested object): with those recorded before it.
+            guard let fields = DecodingState.fieldErrors(error) else { throw error }
+            throw KolabError.invalid(state.errors + fields.filter { !state.errors.contains($0) })
         }
-        let unknown = state.unknownFields()
-        if !unknown.isEmpty {
-            throw KolabError.invalid(unknown.map { FieldError(field: $0, message: "is not a field of this request") })
+        // Every fault at once: wrong or missing values (decoding stepped over them with placeholders,
+        // never used), and members the type does not declare.
+        let unknown = state.unknownFields().map { FieldError(field: $0, message: "is not a field of this request") }
+        if !state.errors.isEmpty || !unknown.isEmpty {
+            throw KolabError.invalid(state.errors + unknown)
         }
         return decoded
     }
@@ -266,6 +271,36 @@ private final class DecodingState {
     /// By field path of the object: its member names in order, and the ones read.
     private var objects: [String: (members: [String], read: Set<String>)] = [:]
     private var order: [String] = []
+    /// Faults stepped over so far, in the order met.
+    private(set) var errors: [FieldError] = []
+
+    func record(_ fields: [FieldError]) {
+        for field in fields where !errors.contains(field) { errors.append(field) }
+    }
+
+    /// The field errors a decoding fault names (nil for a malformed document or a fault of ours).
+    static func fieldErrors(_ error: any Error) -> [FieldError]? {
+        let problem: KolabError
+        switch error {
+        case let error as DecodingError: problem = KolabError.decoding(error)
+        case let error as KolabError: problem = error
+        default: return nil
+        }
+        return problem.code == .invalid && !problem.fieldErrors.isEmpty ? problem.fieldErrors : nil
+    }
+
+    /// Runs `decode`; when it fails on a value the client sent wrong (or left out), records the fault
+    /// and answers a placeholder so that decoding goes on and finds the other faults. The decoded
+    /// value is thrown away whenever anything was recorded.
+    func recovering<T>(_ type: T.Type, _ decode: () throws -> T) throws -> T {
+        do {
+            return try decode()
+        } catch {
+            guard let fields = Self.fieldErrors(error), let placeholder = Placeholder.value(of: type) else { throw error }
+            record(fields)
+            return placeholder
+        }
+    }
 
     func register(_ path: String, members: [String]) {
         if objects[path] == nil {
@@ -282,6 +317,26 @@ private final class DecodingState {
             return object.members.filter { !object.read.contains($0) }.map { path.isEmpty ? $0 : "\(path).\($0)" }
         }
     }
+}
+
+/// Stand-in values for decoding past a fault; never reach a handler (the request answers 422).
+private enum Placeholder {
+    static func value<T>(of type: T.Type) -> T? {
+        if let value = ("" as Any) as? T { return value }
+        if let value = (0 as Any) as? T { return value }
+        if let value = (Int64(0) as Any) as? T { return value }
+        if let value = (Int32(0) as Any) as? T { return value }
+        if let value = (0.0 as Any) as? T { return value }
+        if let value = (false as Any) as? T { return value }
+        if let value = (Date(timeIntervalSince1970: 0) as Any) as? T { return value }
+        if let value = (IdempotencyStore.anonymous as Any) as? T { return value }
+        if let optional = type as? any ExpressibleByNilLiteral.Type { return optional.init(nilLiteral: ()) as? T }
+        if let collection = type as? any RangeReplaceableCollection.Type { return collection.init() as? T }
+        if let cases = type as? any CaseIterable.Type { return firstCase(cases) as? T }
+        return nil
+    }
+
+    private static func firstCase<C: CaseIterable>(_ type: C.Type) -> Any? { type.allCases.first }
 }
 
 private struct IndexKey: CodingKey {
@@ -435,12 +490,14 @@ private struct ObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return ValueDecoder(value: value, path: path + [key], state: state)
     }
 
-    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try decoder(for: key).decode(type) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try state.recovering(type) { try decoder(for: key).decode(type) }
+    }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = member(key) else { return nil }
         if case .null = value { return nil }
-        return try ValueDecoder(value: value, path: path + [key], state: state).decode(type)
+        return try state.recovering(T?.self) { try ValueDecoder(value: value, path: path + [key], state: state).decode(type) }
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -480,7 +537,10 @@ private struct ArrayContainer: UnkeyedDecodingContainer {
         return false
     }
 
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let element = try next()
+        return try state.recovering(type) { try element.decode(type) }
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         try next().container(keyedBy: type)

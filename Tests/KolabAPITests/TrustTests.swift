@@ -336,7 +336,7 @@ struct TrustTests {
             let admin = try await app.admin()
             let typo = try await app.post("/v1/brands", token: admin.token, ["nmae": "Kopi Ibu"])
             #expect(typo.status == .unprocessableContent)
-            #expect(typo.errorFields == ["name"])  // required, so missing; the typo is named once `name` is there
+            #expect(typo.errorFields == ["name", "nmae"])  // the missing field and the typo, at once
             let both = try await app.post("/v1/brands", token: admin.token, ["name": "Kopi Ibu", "nmae": "Kopi Ibu"])
             #expect(both.errorFields == ["nmae"])
             let cast = try await app.cast()
@@ -359,6 +359,28 @@ struct TrustTests {
             let none = try await app.post(
                 "/v1/campaigns", token: cast.officer.token, TestApp.campaignBody(brandID: cast.brandID, extra: ["eligibility": [:] as [String: Any]]))
             #expect(none.status == .created)
+        }
+    }
+
+    /// Issue 13: every fault of a body in one answer, not the first one.
+    @Test func everyFaultOfABodyIsNamedAtOnce() async throws {
+        try await TestApp.run { app in
+            let cast = try await app.cast()
+            var body = TestApp.campaignBody(brandID: cast.brandID)
+            body["title"] = 5
+            body["kol_slots"] = "five"
+            body["platforms"] = ["instagram", "friendster"]
+            body["registration_closes_at"] = "next week"
+            body["terms"] = ["bonus": ["metric": "likes", "rate_idr_per_1000": 1.5, "cap_idr": 1]]
+            body["brand_reveiw_required"] = false
+            let response = try await app.post("/v1/campaigns", token: cast.officer.token, body)
+            #expect(response.status == .unprocessableContent)
+            #expect(
+                Set(response.errorFields) == [
+                    "title", "kol_slots", "platforms[1]", "registration_closes_at", "terms.fee_idr", "terms.bonus.metric",
+                    "terms.bonus.rate_idr_per_1000", "brand_reveiw_required",
+                ], "\(response.text)")
+            #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 0)
         }
     }
 
