@@ -2,7 +2,7 @@
 # Source it; it defines functions only.
 
 pg_bin() {
-  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(command -v pg_ctl)"; return; fi
+  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(command -v pg_ctl)"; return 0; fi
   local dir; dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [ -z "$dir" ]; then
     echo "PostgreSQL server programs not found: install them with 'apt-get install -y postgresql'" >&2

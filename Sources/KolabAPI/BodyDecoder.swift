@@ -522,7 +522,8 @@ private struct ArrayContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> ValueDecoder {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: path + [IndexKey(currentIndex)], debugDescription: "end of array"))
+            throw DecodingError.valueNotFound(
+                Any.self, .init(codingPath: path + [IndexKey(currentIndex)], debugDescription: "end of array"))
         }
         defer { currentIndex += 1 }
         return ValueDecoder(value: elements[currentIndex], path: path + [IndexKey(currentIndex)], state: state)

@@ -72,6 +72,9 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
         head.headerFields[.connection] = "close"
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let closed = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: closed)
+        let channel = context.channel
+        closed.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 }

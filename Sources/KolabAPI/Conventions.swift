@@ -227,7 +227,8 @@ final class CursorCodec: Sendable {
         guard parts.count == 2, let payload = Base64URL.decode(String(parts[0])), let mac = Base64URL.decode(String(parts[1]))
         else { throw invalid }
         guard
-            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(scope.utf8) + [0] + payload, using: try await signingKey(on: connection)),
+            HMAC<SHA256>.isValidAuthenticationCode(
+                mac, authenticating: Data(scope.utf8) + [0] + payload, using: try await signingKey(on: connection)),
             let decoded = try? JSONDecoder().decode(Payload.self, from: payload)
         else { throw invalid }
         return PagePosition(micros: decoded.m, id: decoded.i)
@@ -256,11 +257,14 @@ enum ETag {
     /// The version named by `If-Match`: 428 when missing, 412 when it cannot match `current`.
     static func requireMatch(_ request: Request, current: Int) throws {
         guard let header = request.headers[.ifMatch] else {
-            throw KolabError(.preconditionRequired, "Send `If-Match` with the ETag you last read, so that you do not overwrite a change you have not seen.")
+            throw KolabError(
+                .preconditionRequired,
+                "Send `If-Match` with the ETag you last read, so that you do not overwrite a change you have not seen.")
         }
         let tags = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard tags.contains("*") || tags.contains(value(version: current)) else {
-            throw KolabError(.preconditionFailed, "The resource changed since you read it (now \(value(version: current))); read it again and retry.")
+            throw KolabError(
+                .preconditionFailed, "The resource changed since you read it (now \(value(version: current))); read it again and retry.")
         }
     }
 }

@@ -123,7 +123,8 @@ struct QueryTextMiddleware: RouterMiddleware {
                 guard let decodedName = Self.decoded(parts[0]), let value = Self.decoded(parts.count > 1 ? parts[1] : ""),
                     !decodedName.unicodeScalars.contains("\0"), !value.unicodeScalars.contains("\0")
                 else {
-                    throw KolabError.invalid(field: name.unicodeScalars.contains("\0") ? "query" : name, "must be UTF-8 text without NUL characters")
+                    throw KolabError.invalid(
+                        field: name.unicodeScalars.contains("\0") ? "query" : name, "must be UTF-8 text without NUL characters")
                 }
             }
         }
@@ -189,11 +190,14 @@ struct AuthMiddleware: RouterMiddleware {
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = KolabRequestContext
     let services: Services
-    /// Routes whose answers are never kept, whoever calls.
-    static let neverStored: Set<String> = ["/v1/auth/tokens"]
+    /// The one route whose anonymous requests are kept (sign-up). Any other anonymous POST goes on to
+    /// its 401 (or login, which is never kept) without touching the key: authentication comes first.
+    static let anonymousStored: Set<String> = ["/v1/kols"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[.idempotencyKey], !Self.neverStored.contains(request.uri.path) else {
+        guard request.method == .post, let key = request.headers[.idempotencyKey],
+            context.actor != nil || Self.anonymousStored.contains(request.uri.path)
+        else {
             return try await next(request, context)
         }
         let scope = context.actor?.userID ?? IdempotencyStore.anonymous

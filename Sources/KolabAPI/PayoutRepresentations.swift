@@ -181,7 +181,8 @@ struct ReportResponse: Encodable, Sendable {
             Row(
                 kolId: r.kolID, fullName: r.fullName, registrationStatus: r.registrationStatus, deliverables: r.deliverables,
                 deliverablesCompleted: r.deliverablesCompleted, reach: r.reach, impressions: r.impressions, views: r.views,
-                engagements: r.engagements, engagementRate: NullEncoded(ReportMath.engagementRate(engagements: r.engagements, reach: r.reach)),
+                engagements: r.engagements,
+                engagementRate: NullEncoded(ReportMath.engagementRate(engagements: r.engagements, reach: r.reach)),
                 payoutStatus: NullEncoded(r.payoutStatus), grossIdr: r.grossIdr, netIdr: r.netIdr,
                 cpmIdr: NullEncoded(ReportMath.cpm(grossIdr: r.grossIdr, impressions: r.impressions)),
                 cpeIdr: NullEncoded(ReportMath.cpe(grossIdr: r.grossIdr, engagements: r.engagements)))

@@ -29,7 +29,8 @@ extension KolabError.Code {
         case .preconditionFailed: (.preconditionFailed, "Precondition failed", "precondition-failed")
         case .tooLarge: (.contentTooLarge, "Request body too large", "too-large")
         case .invalid: (.unprocessableContent, "Validation failed", "validation")
-        case .preconditionRequired: (.init(code: 428, reasonPhrase: "Precondition Required"), "Precondition required", "precondition-required")
+        case .preconditionRequired:
+            (.init(code: 428, reasonPhrase: "Precondition Required"), "Precondition required", "precondition-required")
         case .tooManyRequests: (.tooManyRequests, "Too many requests", "too-many-requests")
         case .unavailable: (.serviceUnavailable, "Service unavailable", "unavailable")
         case .internal: (.internalServerError, "Internal error", "internal")

@@ -114,10 +114,14 @@ public struct Seeder: Sendable {
             }
             return Fixtures(brands: accounts.brands, users: accounts.users, kols: accounts.kols, campaigns: campaigns)
         } catch let error as DecodingError {
-            throw KolabError(.invalid, "The fixtures in \(folder.path) are not valid: \(KolabError.decoding(error).fieldErrors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")).")
+            throw KolabError(
+                .invalid,
+                "The fixtures in \(folder.path) are not valid: \(KolabError.decoding(error).fieldErrors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))."
+            )
         } catch {
             let reason = (error as NSError).localizedDescription
-            throw KolabError(.invalid, "Cannot read the fixtures in \(folder.path) (\(reason)); point --path at a folder holding accounts.json.")
+            throw KolabError(
+                .invalid, "Cannot read the fixtures in \(folder.path) (\(reason)); point --path at a folder holding accounts.json.")
         }
     }
 
@@ -148,7 +152,9 @@ public struct Seeder: Sendable {
             guard let email = EmailAddress(user.email) else { throw KolabError.invalid(field: "email", "bad fixture e-mail \(user.email)") }
             var brandID: UUID?
             if let name = user.brand {
-                guard let id = brandIDs[name] else { throw KolabError.invalid(field: "brand", "fixture user \(user.email) names unknown brand \(name)") }
+                guard let id = brandIDs[name] else {
+                    throw KolabError.invalid(field: "brand", "fixture user \(user.email) names unknown brand \(name)")
+                }
                 brandID = id
             }
             let exists = try await db.withConnection { try await services.accounts.user(email: email, on: $0) } != nil
@@ -230,7 +236,8 @@ public struct Seeder: Sendable {
         _ = try await workflows.perform(.publish, campaign: campaign.id, actor: officer, on: connection)
         for registration in fixture.registrations ?? [] {
             let kol = try await actor(registration.kol)
-            let record = try await workflows.register(campaign: campaign.id, pitch: registration.pitch, actor: kol, now: Date(), on: connection)
+            let record = try await workflows.register(
+                campaign: campaign.id, pitch: registration.pitch, actor: kol, now: Date(), on: connection)
             let steps: [RegistrationAction] =
                 switch registration.decision {
                 case .applied, .withdrawn: []
@@ -286,7 +293,8 @@ public struct Seeder: Sendable {
                     notes: "Foto diambil pagi hari", actor: kol, on: connection
                 ).id
             case "forward":
-                _ = try await workflows.review(draft: try latest(), decision: .forward, message: "Mohon dicek, tim brand.", actor: officer, on: connection)
+                _ = try await workflows.review(
+                    draft: try latest(), decision: .forward, message: "Mohon dicek, tim brand.", actor: officer, on: connection)
             case "officer_approve":
                 _ = try await workflows.review(draft: try latest(), decision: .approve, message: "", actor: officer, on: connection)
             case "officer_request_changes":
@@ -294,7 +302,8 @@ public struct Seeder: Sendable {
                     draft: try latest(), decision: .requestChanges, message: "Tolong tampilkan kemasannya lebih jelas.", actor: officer,
                     on: connection)
             case "brand_approve":
-                _ = try await workflows.review(draft: try latest(), decision: .approve, message: "Approved, thank you!", actor: brand, on: connection)
+                _ = try await workflows.review(
+                    draft: try latest(), decision: .approve, message: "Approved, thank you!", actor: brand, on: connection)
             case "brand_request_changes":
                 _ = try await workflows.review(
                     draft: try latest(), decision: .requestChanges, message: "Logo is too small and the milk glass looks empty.",
@@ -315,7 +324,8 @@ public struct Seeder: Sendable {
                     deliverable: id,
                     Insights(
                         reach: 20_000 + seed * 3, impressions: 31_000 + seed * 4, views: 25_000 + seed * 5, likes: 1_200 + seed / 10,
-                        comments: 85, shares: 40, saves: 130, clicks: 210, evidenceUrls: ["https://cdn.example.id/demo/insights-\(id.uuidString.prefix(8)).png"]),
+                        comments: 85, shares: 40, saves: 130, clicks: 210,
+                        evidenceUrls: ["https://cdn.example.id/demo/insights-\(id.uuidString.prefix(8)).png"]),
                     actor: kol, now: Date(), on: connection)
             case "verify_insights":
                 _ = try await workflows.verifyInsights(deliverable: id, actor: officer, on: connection)

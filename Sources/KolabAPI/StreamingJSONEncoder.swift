@@ -84,7 +84,13 @@ final class JSONStreamWriter {
     }
 
     func writeNull() { buffer.writeStaticString("null") }
-    func writeBool(_ value: Bool) { value ? buffer.writeStaticString("true") : buffer.writeStaticString("false") }
+    func writeBool(_ value: Bool) {
+        if value {
+            buffer.writeStaticString("true")
+        } else {
+            buffer.writeStaticString("false")
+        }
+    }
 
     func writeInteger<I: FixedWidthInteger>(_ value: I) {
         if value == 0 {
@@ -107,7 +113,8 @@ final class JSONStreamWriter {
 
     func writeDouble(_ value: Double, pathCount: Int, key: (any CodingKey)? = nil) throws {
         guard value.isFinite else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath(pathCount, plus: key), debugDescription: "\(value) is not valid in JSON"))
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: codingPath(pathCount, plus: key), debugDescription: "\(value) is not valid in JSON"))
         }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
@@ -205,7 +212,7 @@ final class JSONStreamWriter {
     /// Lower case (RFC 9562, as DESIGN.md asks everywhere); written in one step (38 bytes with the quotes).
     func writeUUID(_ uuid: UUID) {
         var bytes = uuid.uuid
-        withUnsafeBytes(of: &bytes) { source in
+        _ = withUnsafeBytes(of: &bytes) { source in
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 38) { out -> Int in
                 let hex: StaticString = "0123456789abcdef"
                 let digits = hex.utf8Start
@@ -241,7 +248,9 @@ final class JSONStreamWriter {
     func beginElement(of index: Int, pathCount: Int, key: (any CodingKey)? = nil) throws {
         guard index < stack.count else {
             throw EncodingError.invalidValue(
-                (), .init(codingPath: codingPath(pathCount, plus: key), debugDescription: "a JSON container was written to after it was closed"))
+                (),
+                .init(codingPath: codingPath(pathCount, plus: key), debugDescription: "a JSON container was written to after it was closed")
+            )
         }
         close(downTo: index + 1)
         if stack[index].hasElements { buffer.writeInteger(UInt8(ascii: ",")) }

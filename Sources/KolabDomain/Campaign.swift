@@ -64,7 +64,8 @@ public enum CampaignMachine {
             // A `where` clause here would bind to the last pattern only; test the flag in the body.
             if changesTermsOrRules {
                 throw KolabError.conflict(
-                    "Platforms, eligibility, terms, brand review, revision rounds and insights timing are fixed once a campaign is published.")
+                    "Platforms, eligibility, terms, brand review, revision rounds and insights timing are fixed once a campaign is published."
+                )
             }
         case .draft:
             return

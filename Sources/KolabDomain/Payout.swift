@@ -144,7 +144,8 @@ public enum PayoutMachine {
             case .export, .markPaid, .markFailed: [.finance, .admin]
             }
         guard allowed.contains(role) else {
-            throw KolabError.forbidden("Your role (\(role.rawValue)) may not \(action.rawValue.replacingOccurrences(of: "_", with: " ")) payouts.")
+            throw KolabError.forbidden(
+                "Your role (\(role.rawValue)) may not \(action.rawValue.replacingOccurrences(of: "_", with: " ")) payouts.")
         }
         switch (status, action) {
         case (.calculated, .approve), (.failed, .approve): return .approved
@@ -152,7 +153,8 @@ public enum PayoutMachine {
         case (.exported, .markPaid): return .paid
         case (.exported, .markFailed): return .failed
         default:
-            throw KolabError.conflict("A payout that is \(status.rawValue) cannot \(action.rawValue.replacingOccurrences(of: "_", with: " ")).")
+            throw KolabError.conflict(
+                "A payout that is \(status.rawValue) cannot \(action.rawValue.replacingOccurrences(of: "_", with: " ")).")
         }
     }
 

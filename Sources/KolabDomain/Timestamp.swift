@@ -9,8 +9,9 @@ import Foundation
 public enum Timestamp {
     /// 2000-01-01T00:00:00Z up to, not including, 2101-01-01T00:00:00Z.
     public static let range: Range<Date> =
-        Date(timeIntervalSince1970: TimeInterval(epochSeconds(year: 2000, month: 1, day: 1)))
-        ..< Date(timeIntervalSince1970: TimeInterval(epochSeconds(year: 2101, month: 1, day: 1)))
+        Date(
+            timeIntervalSince1970: TimeInterval(epochSeconds(year: 2000, month: 1, day: 1)))..<Date(
+            timeIntervalSince1970: TimeInterval(epochSeconds(year: 2101, month: 1, day: 1)))
 
     /// What a client is told when a time is refused.
     public static let rule = "must be an RFC 3339 time with a zone (like 2026-12-01T09:00:00Z), a real date between the years 2000 and 2100"

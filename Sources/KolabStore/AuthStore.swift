@@ -80,7 +80,8 @@ public struct AuthStore: Sendable {
     public func admit(email: String, address: String, on connection: PostgresConnection) async throws -> Attempt {
         try await connection.run("SELECT pg_advisory_xact_lock(7043, hashtext(\(address)))", logger: logger)
         try await connection.run("SELECT pg_advisory_xact_lock(7044, hashtext(\(email)))", logger: logger)
-        if let wait = try await lockedOut(table: "login_failures", column: "email", key: email, limit: Self.maximumFailures, on: connection) {
+        if let wait = try await lockedOut(table: "login_failures", column: "email", key: email, limit: Self.maximumFailures, on: connection)
+        {
             throw KolabError(
                 .tooManyRequests, "Too many failed logins for this e-mail; try again in \(wait) seconds.", retryAfterSeconds: wait)
         }

@@ -98,7 +98,9 @@ public struct CampaignStore: Sendable {
     static func record(from r: inout RowReader) throws -> CampaignRecord {
         let id: UUID = try r.next(), brandID: UUID = try r.next(), officerID: UUID? = try r.next()
         let title: String = try r.next(), description: String = try r.next(), statusText: String = try r.next()
-        guard let status = CampaignStatus(rawValue: statusText) else { throw KolabError(.internal, "unknown campaign status \(statusText)") }
+        guard let status = CampaignStatus(rawValue: statusText) else {
+            throw KolabError(.internal, "unknown campaign status \(statusText)")
+        }
         let platforms: [String] = try r.next(), kolSlots: Int = try r.next(), acceptedCount: Int = try r.next()
         let eligibility = Eligibility(minFollowers: try r.next(), niches: try r.next(), regions: try r.next())
         let closesAt: Date? = try r.next(), brandReview: Bool = try r.next(), maxRounds: Int = try r.next()
@@ -149,7 +151,8 @@ public struct CampaignStore: Sendable {
     }
 
     /// One campaign; `lock` takes its row lock for the rest of the transaction (transitions, slot changes).
-    public func campaign(id: UUID, kol: UUID? = nil, lock: Bool = false, on connection: PostgresConnection) async throws -> CampaignRecord? {
+    public func campaign(id: UUID, kol: UUID? = nil, lock: Bool = false, on connection: PostgresConnection) async throws -> CampaignRecord?
+    {
         var query = PostgresQuery(unsafeSQL: "")
         let kolParam = query.bind(kol)
         let idParam = query.bind(id)
@@ -184,7 +187,8 @@ public struct CampaignStore: Sendable {
             let p = query.bind(actor.brandID ?? UUID())
             query.sql += " AND c.brand_id = \(p)"
         case .kol:
-            query.sql += " AND (c.status = 'recruiting' OR EXISTS (SELECT 1 FROM registrations r WHERE r.campaign_id = c.id AND r.kol_id = \(kolParam)::uuid))"
+            query.sql +=
+                " AND (c.status = 'recruiting' OR EXISTS (SELECT 1 FROM registrations r WHERE r.campaign_id = c.id AND r.kol_id = \(kolParam)::uuid))"
         }
         Keyset.after(position, createdAt: "c.created_at", id: "c.id", into: &query)
         query.sql += " ORDER BY c.created_at, c.id LIMIT \(query.bind(limit + 1))"

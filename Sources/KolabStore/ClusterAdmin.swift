@@ -42,7 +42,7 @@ extension Database {
     public func dropDatabase(_ name: String) async throws {
         try Self.checkIdentifier(name)
         try await withConnection { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
         }
     }
 }

@@ -44,7 +44,8 @@ public struct DatabaseSupervisor: Service {
                 pools.removeFirst().cancel()
                 database.health.set(down: false)
                 downSince = nil
-                logger.notice("PostgreSQL is reachable again", metadata: ["outage_seconds": "\((ContinuousClock.now - since).components.seconds)"])
+                logger.notice(
+                    "PostgreSQL is reachable again", metadata: ["outage_seconds": "\((ContinuousClock.now - since).components.seconds)"])
             }
             let pause: Duration = downSince == nil ? .seconds(2) : .milliseconds(500)
             do {

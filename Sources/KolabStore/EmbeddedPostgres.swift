@@ -162,7 +162,8 @@ enum Subprocess {
         var pid: pid_t = 0
         let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
         guard spawned == 0 else {
-            throw EmbeddedPostgresError.commandFailed(command: argv.joined(separator: " "), status: spawned, output: String(cString: strerror(spawned)))
+            throw EmbeddedPostgresError.commandFailed(
+                command: argv.joined(separator: " "), status: spawned, output: String(cString: strerror(spawned)))
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

@@ -128,7 +128,8 @@ public struct EventStore: Sendable {
                     entityID: row.7, from: row.8, to: row.9, dataJSON: row.10))
         }
         let page = Page(fetched: events, limit: limit) { PagePosition(micros: $0.seq, id: $0.id) }
-        let resume = page.items.last.map { PagePosition(micros: $0.seq, id: $0.id) } ?? position
+        let resume =
+            page.items.last.map { PagePosition(micros: $0.seq, id: $0.id) } ?? position
             ?? PagePosition(micros: 0, id: IdempotencyStore.anonymous)
         return (page, resume)
     }

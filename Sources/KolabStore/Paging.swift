@@ -45,7 +45,8 @@ enum Keyset {
     /// Appends `AND (created_at, id) > (position)` when there is a position.
     static func after(_ position: PagePosition?, createdAt: String, id: String, into query: inout PostgresQuery) {
         guard let position else { return }
-        query.sql += " AND (\(createdAt), \(id)) > (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
+        query.sql +=
+            " AND (\(createdAt), \(id)) > (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
         query.binds.append(position.micros)
         query.binds.append(position.id)
     }

@@ -145,14 +145,17 @@ public struct PayoutStore: Sendable {
         var result: [PayoutRecord] = []
         for try await row in try await connection.run(query, logger: logger) {
             let r = try row.decode(
-                (UUID, UUID, UUID, UUID, String, Int64, Int64, Int64, Int64, Int64, String?, Int64, Int64?, Int64?, Int, UUID?, String?,
-                 String?, Date?, Date?, Date, Date, String?, Int64).self)
+                (
+                    UUID, UUID, UUID, UUID, String, Int64, Int64, Int64, Int64, Int64, String?, Int64, Int64?, Int64?, Int, UUID?, String?,
+                    String?, Date?, Date?, Date, Date, String?, Int64
+                ).self)
             guard let status = PayoutStatus(rawValue: r.4) else { throw KolabError(.internal, "unknown payout status \(r.4)") }
             result.append(
                 PayoutRecord(
                     id: r.0, registrationID: r.1, campaignID: r.2, kolID: r.3, status: status,
                     breakdown: PayoutBreakdown(
-                        feeIdr: r.5, bonusIdr: r.6, grossIdr: r.7, taxIdr: r.8, netIdr: r.9, metric: r.10.flatMap(BonusMetric.init(rawValue:)),
+                        feeIdr: r.5, bonusIdr: r.6, grossIdr: r.7, taxIdr: r.8, netIdr: r.9,
+                        metric: r.10.flatMap(BonusMetric.init(rawValue:)),
                         metricValue: r.11, rateIdrPer1000: r.12, capIdr: r.13, withholdingBp: r.14),
                     batchID: r.15, bankReference: r.16, failureReason: r.17, approvedAt: r.18, paidAt: r.19, createdAt: r.20,
                     updatedAt: r.21, holdReason: r.22, position: PagePosition(micros: r.23, id: r.0)))
@@ -201,7 +204,8 @@ public struct PayoutStore: Sendable {
     public func list(
         visibleTo actor: Actor, _ filter: PayoutFilter, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<PayoutRecord> {
-        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.payoutColumns) FROM payouts p JOIN kol_profiles k ON k.kol_id = p.kol_id WHERE true")
+        var query = PostgresQuery(
+            unsafeSQL: "SELECT \(Self.payoutColumns) FROM payouts p JOIN kol_profiles k ON k.kol_id = p.kol_id WHERE true")
         switch actor.role {
         case .admin, .finance: break
         case .officer:
@@ -268,7 +272,8 @@ public struct PayoutStore: Sendable {
         try await batches("SELECT \(unescaped: Self.batchColumns) FROM payout_batches b WHERE b.id = \(id)", on: connection).first
     }
 
-    public func listBatches(after position: PagePosition?, limit: Int, on connection: PostgresConnection) async throws -> Page<BatchRecord> {
+    public func listBatches(after position: PagePosition?, limit: Int, on connection: PostgresConnection) async throws -> Page<BatchRecord>
+    {
         var query: PostgresQuery = "SELECT \(unescaped: Self.batchColumns) FROM payout_batches b WHERE true"
         Keyset.after(position, createdAt: "b.created_at", id: "b.id", into: &query)
         query.sql += " ORDER BY b.created_at, b.id LIMIT \(query.bind(limit + 1))"
@@ -335,7 +340,8 @@ public struct PayoutStore: Sendable {
         let missing = Set(payoutIDs).subtracting(moved)
         guard missing.isEmpty else {
             throw KolabError.conflict(
-                "These payouts are not awaiting settlement in this batch: \(missing.map { $0.uuidString.lowercased() }.sorted().joined(separator: ", ")).")
+                "These payouts are not awaiting settlement in this batch: \(missing.map { $0.uuidString.lowercased() }.sorted().joined(separator: ", "))."
+            )
         }
         return moved
     }

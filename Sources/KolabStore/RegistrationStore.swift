@@ -127,9 +127,10 @@ public struct RegistrationStore: Sendable {
     /// Whether any deliverable of the registration has been approved (then the KOL can no longer withdraw).
     public func hasSignedOffContent(id: UUID, on connection: PostgresConnection) async throws -> Bool {
         let states = DeliverableStatus.signedOff.map(\.rawValue)
-        return !(try await connection.run(
-            "SELECT 1 FROM deliverables WHERE registration_id = \(id) AND status = ANY(\(states)) LIMIT 1", logger: logger
-        ).collect()).isEmpty
+        return
+            !(try await connection.run(
+                "SELECT 1 FROM deliverables WHERE registration_id = \(id) AND status = ANY(\(states)) LIMIT 1", logger: logger
+            ).collect()).isEmpty
     }
 
     // MARK: Deliverables

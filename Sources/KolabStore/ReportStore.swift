@@ -91,6 +91,7 @@ public struct ReportStore: Sendable {
         ).decode(Double?.self) {
             median = value
         }
-        return ReportData(registrationFunnel: registrationFunnel, deliverableFunnel: deliverableFunnel, rows: rows, medianDaysToPayment: median)
+        return ReportData(
+            registrationFunnel: registrationFunnel, deliverableFunnel: deliverableFunnel, rows: rows, medianDaysToPayment: median)
     }
 }

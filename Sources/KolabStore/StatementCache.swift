@@ -34,7 +34,7 @@ extension PostgresConnection {
     public func run(_ query: PostgresQuery, logger: Logger) async throws -> StatementRows {
         let statement = StatementText.named(query.sql)
         #if DEBUG
-        StatementText.checkParameterTypes(query)
+            StatementText.checkParameterTypes(query)
         #endif
         if let recorder = PlanRecorder.current {
             try await recorder.explain(query, on: self, logger: logger)
@@ -122,42 +122,45 @@ struct StatementText: Sendable {
 }
 
 #if DEBUG
-extension StatementText {
-    /// The rule above, checked on every call of a debug build: each NULL parameter is cast in the SQL,
-    /// and an integer parameter is not cast to a narrower integer type than its Swift type binds.
-    /// (PostgresNIO keeps the parameters' types internal; a mirror reads them, in debug builds only.)
-    static func checkParameterTypes(_ query: PostgresQuery) {
-        guard let metadata = Mirror(reflecting: query.binds).children.first(where: { $0.label == "metadata" })?.value else { return }
-        for (offset, element) in Mirror(reflecting: metadata).children.enumerated() {
-            guard let type = Mirror(reflecting: element.value).children.first(where: { $0.label == "dataType" })?.value as? PostgresDataType
-            else { continue }
-            let placeholder = "$\(offset + 1)"
-            let cast = castType(after: placeholder, in: query.sql)
-            if type == .null {
-                precondition(
-                    cast != nil,
-                    "Parameter \(placeholder) is NULL but has no cast in: \(query.sql)\nCast it to its Swift type's PostgreSQL type "
-                        + "(e.g. \\(value)::uuid, ::bigint for Int): the statement is prepared once, with the first call's types.")
-            } else if type == .int8, let cast, ["int", "integer", "int4", "smallint", "int2"].contains(cast) {
-                preconditionFailure("Parameter \(placeholder) binds a 64-bit integer but is cast to \(cast) in: \(query.sql); cast it to bigint.")
+    extension StatementText {
+        /// The rule above, checked on every call of a debug build: each NULL parameter is cast in the SQL,
+        /// and an integer parameter is not cast to a narrower integer type than its Swift type binds.
+        /// (PostgresNIO keeps the parameters' types internal; a mirror reads them, in debug builds only.)
+        static func checkParameterTypes(_ query: PostgresQuery) {
+            guard let metadata = Mirror(reflecting: query.binds).children.first(where: { $0.label == "metadata" })?.value else { return }
+            for (offset, element) in Mirror(reflecting: metadata).children.enumerated() {
+                guard
+                    let type = Mirror(reflecting: element.value).children.first(where: { $0.label == "dataType" })?.value
+                        as? PostgresDataType
+                else { continue }
+                let placeholder = "$\(offset + 1)"
+                let cast = castType(after: placeholder, in: query.sql)
+                if type == .null {
+                    precondition(
+                        cast != nil,
+                        "Parameter \(placeholder) is NULL but has no cast in: \(query.sql)\nCast it to its Swift type's PostgreSQL type "
+                            + "(e.g. \\(value)::uuid, ::bigint for Int): the statement is prepared once, with the first call's types.")
+                } else if type == .int8, let cast, ["int", "integer", "int4", "smallint", "int2"].contains(cast) {
+                    preconditionFailure(
+                        "Parameter \(placeholder) binds a 64-bit integer but is cast to \(cast) in: \(query.sql); cast it to bigint.")
+                }
             }
         }
-    }
 
-    /// The type name in `$3::name` (lower-cased), if `placeholder` is cast wherever it appears first.
-    private static func castType(after placeholder: String, in sql: String) -> String? {
-        var searchFrom = sql.startIndex
-        while let range = sql.range(of: placeholder, range: searchFrom..<sql.endIndex) {
-            searchFrom = range.upperBound
-            // `$1` must not match the start of `$12`.
-            if let next = sql[range.upperBound...].first, next.isNumber { continue }
-            let rest = sql[range.upperBound...]
-            guard rest.hasPrefix("::") else { return nil }
-            return String(rest.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "_" }).lowercased()
+        /// The type name in `$3::name` (lower-cased), if `placeholder` is cast wherever it appears first.
+        private static func castType(after placeholder: String, in sql: String) -> String? {
+            var searchFrom = sql.startIndex
+            while let range = sql.range(of: placeholder, range: searchFrom..<sql.endIndex) {
+                searchFrom = range.upperBound
+                // `$1` must not match the start of `$12`.
+                if let next = sql[range.upperBound...].first, next.isNumber { continue }
+                let rest = sql[range.upperBound...]
+                guard rest.hasPrefix("::") else { return nil }
+                return String(rest.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "_" }).lowercased()
+            }
+            return nil
         }
-        return nil
     }
-}
 #endif
 
 /// The prepared statement whose text is the task-local `current` (see the extension above).

@@ -33,7 +33,9 @@ public struct WorklistStore: Sendable {
         let campaigns = "SELECT id FROM campaigns WHERE status IN ('recruiting', 'running', 'completed') \(officerFilter)"
         let nowParam = query.bind(now)
         let branches = [
-            Branch(kind: "registration_to_decide", table: "registrations", since: "created_at", condition: "status IN ('applied', 'shortlisted')"),
+            Branch(
+                kind: "registration_to_decide", table: "registrations", since: "created_at",
+                condition: "status IN ('applied', 'shortlisted')"),
             Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'draft_submitted'"),
             Branch(kind: "brand_feedback_to_relay", table: "deliverables", since: "updated_at", condition: "status = 'brand_feedback'"),
             Branch(kind: "post_to_verify", table: "deliverables", since: "updated_at", condition: "status = 'posted'"),
@@ -41,7 +43,9 @@ public struct WorklistStore: Sendable {
             Branch(
                 kind: "overdue_draft", table: "deliverables", since: "draft_due_at",
                 condition: "status IN ('awaiting_draft', 'changes_requested') AND draft_due_at < \(nowParam)"),
-            Branch(kind: "overdue_post", table: "deliverables", since: "post_due_at", condition: "status = 'approved' AND post_due_at < \(nowParam)"),
+            Branch(
+                kind: "overdue_post", table: "deliverables", since: "post_due_at",
+                condition: "status = 'approved' AND post_due_at < \(nowParam)"),
             Branch(
                 kind: "overdue_insights", table: "deliverables", since: "insights_due_at",
                 condition: "status = 'live' AND insights_due_at < \(nowParam)"),
@@ -55,7 +59,9 @@ public struct WorklistStore: Sendable {
     {
         var query = PostgresQuery(unsafeSQL: "")
         let campaigns = "SELECT id FROM campaigns WHERE brand_id = \(query.bind(brandID)) AND status <> 'cancelled'"
-        let branches = [Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'in_brand_review'")]
+        let branches = [
+            Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'in_brand_review'")
+        ]
         return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
     }
 

@@ -234,7 +234,7 @@ enum ServiceKey {
         let file = home.appendingPathComponent(".kolab/secret-key")
         if let stored = try? String(contentsOf: file, encoding: .utf8), let box = SecretBox(base64: stored) { return box }
         let key = SecretBox.newKeyBase64()
-        FileManager.default.createFile(atPath: file.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600])
         logger.info("Created a service key for the private cluster", metadata: ["file": "\(file.path)"])
         guard let box = SecretBox(base64: key) else { throw ValidationError("Could not create a service key.") }
         return box
@@ -324,7 +324,8 @@ struct UserCommand: AsyncParsableCommand {
             if brandId != nil && brandID == nil { v.add("brand_id", "must be a UUID") }
             AccountRules.checkBrand(role: role, brandID: brandID, into: &v)
             if !v.errors.isEmpty {
-                throw ValidationError(v.errors.map { "--\($0.field.replacingOccurrences(of: "_", with: "-")) \($0.message)" }.joined(separator: "; "))
+                throw ValidationError(
+                    v.errors.map { "--\($0.field.replacingOccurrences(of: "_", with: "-")) \($0.message)" }.joined(separator: "; "))
             }
         }
 

@@ -86,7 +86,9 @@ struct AccessMatrixTests {
                 guard body != nil else { continue }
                 for bad in ["{}", "{\"nmae\": 1}", "{not json", "{\"reason\": \"a\\u0000b\"}"] {
                     let refused = try await app.request(method, path, token: account.token, body: bad)
-                    #expect(refused.status == expected, "\(method) \(path) as \(account.role) with \(bad): \(refused.status.code) \(refused.text)")
+                    #expect(
+                        refused.status == expected,
+                        "\(method) \(path) as \(account.role) with \(bad): \(refused.status.code) \(refused.text)")
                 }
             }
             #expect(cases.count > 40)
@@ -99,19 +101,23 @@ struct AccessMatrixTests {
 
     @Test func everyEndpointWantsATokenExceptThePublicOnes() async throws {
         try await TestApp.run { app in
-            let document = try JSONSerialization.jsonObject(
-                with: Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json"))) as? [String: Any]
+            let document =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json"))) as? [String: Any]
             let paths = try #require(document?["paths"] as? [String: [String: Any]])
             #expect(paths.count > 40, "the document lists the API's paths")
             var checked = 0
-            let publicRoutes: Set<String> = ["GET /health", "GET /ready", "GET /metrics", "GET /v1/openapi.json", "POST /v1/auth/tokens", "POST /v1/kols"]
+            let publicRoutes: Set<String> = [
+                "GET /health", "GET /ready", "GET /metrics", "GET /v1/openapi.json", "POST /v1/auth/tokens", "POST /v1/kols",
+            ]
             let id = UUID().uuidString
             for (path, operations) in paths {
                 for method in operations.keys where ["get", "post", "patch", "delete"].contains(method) {
                     let route = "\(method.uppercased()) \(path)"
                     guard !publicRoutes.contains(route) else { continue }
                     let concrete = path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{version}", with: "1")
-                    let response = try await app.request(HTTPRequest.Method(method.uppercased())!, concrete, body: method == "get" ? nil : "{}")
+                    let response = try await app.request(
+                        HTTPRequest.Method(method.uppercased())!, concrete, body: method == "get" ? nil : "{}")
                     #expect(response.status == .unauthorized, "\(route) answered \(response.status.code) without a token")
                     checked += 1
                 }

@@ -89,7 +89,9 @@ struct AuthTests {
     @Test func expiredTokensAre401() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            try await app.execute("UPDATE auth_tokens SET created_at = created_at - interval '1 day', expires_at = created_at - interval '1 day' + interval '1 second'")
+            try await app.execute(
+                "UPDATE auth_tokens SET created_at = created_at - interval '1 day', expires_at = created_at - interval '1 day' + interval '1 second'"
+            )
             #expect(try await app.get("/v1/me", token: admin.token).status == .unauthorized)
         }
     }
@@ -100,11 +102,15 @@ struct AuthTests {
             let (hashes, tokenHashes) = try await app.sql { db in
                 try await db.withConnection { connection in
                     var hashes: [String] = []
-                    for try await hash in try await connection.query("SELECT password_hash FROM users", logger: testLogger).decode(String.self) {
+                    for try await hash in try await connection.query("SELECT password_hash FROM users", logger: testLogger).decode(
+                        String.self)
+                    {
                         hashes.append(hash)
                     }
                     var tokens: [ByteBuffer] = []
-                    for try await token in try await connection.query("SELECT token_hash FROM auth_tokens", logger: testLogger).decode(ByteBuffer.self) {
+                    for try await token in try await connection.query("SELECT token_hash FROM auth_tokens", logger: testLogger).decode(
+                        ByteBuffer.self)
+                    {
                         tokens.append(token)
                     }
                     return (hashes, tokens)

@@ -44,10 +44,14 @@ struct BriefTests {
             var body = TestApp.briefBody
             body["references"] = ["javascript:alert(1)"]
             body["deliverables"] = [
-                ["key": "yt", "platform": "youtube", "format": "video", "quantity": 0,
-                 "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-01T09:00:00Z"],
-                ["key": "yt", "platform": "instagram", "format": "reel", "quantity": 1,
-                 "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-06T09:00:00Z"],
+                [
+                    "key": "yt", "platform": "youtube", "format": "video", "quantity": 0,
+                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-01T09:00:00Z",
+                ],
+                [
+                    "key": "yt", "platform": "instagram", "format": "reel", "quantity": 1,
+                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-06T09:00:00Z",
+                ],
             ]
             let response = try await app.post("/v1/campaigns/\(id)/brief-versions", token: cast.officer.token, body)
             #expect(response.status == .unprocessableContent)
@@ -57,13 +61,21 @@ struct BriefTests {
                     "deliverables[1].key",
                 ])
             var badFormat = TestApp.briefBody
-            badFormat["deliverables"] = [["key": "x", "platform": "instagram", "format": "carousel", "quantity": 1,
-                                          "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-06T09:00:00Z"]]
+            badFormat["deliverables"] = [
+                [
+                    "key": "x", "platform": "instagram", "format": "carousel", "quantity": 1,
+                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-06T09:00:00Z",
+                ]
+            ]
             let format = try await app.post("/v1/campaigns/\(id)/brief-versions", token: cast.officer.token, badFormat)
             #expect(format.errorFields == ["deliverables[0].format"])
             var badDate = TestApp.briefBody
-            badDate["deliverables"] = [["key": "x", "platform": "instagram", "format": "story", "quantity": 1,
-                                        "draft_due_at": "tomorrow", "post_due_at": "2030-01-06T09:00:00Z"]]
+            badDate["deliverables"] = [
+                [
+                    "key": "x", "platform": "instagram", "format": "story", "quantity": 1,
+                    "draft_due_at": "tomorrow", "post_due_at": "2030-01-06T09:00:00Z",
+                ]
+            ]
             let date = try await app.post("/v1/campaigns/\(id)/brief-versions", token: cast.officer.token, badDate)
             #expect(date.errorFields == ["deliverables[0].draft_due_at"], "\(date.text)")
             #expect(try await app.count("SELECT count(*)::int FROM brief_versions") == 0)
@@ -82,7 +94,8 @@ struct BriefTests {
             #expect(try await app.get("/v1/campaigns/\(id)/brief-versions", token: cast.kol.token).status == .forbidden)
             #expect(try await app.get("/v1/campaigns/\(id)/brief", token: cast.kol.token).status == .ok)
             let otherOfficer = try await app.user(.officer, by: cast.admin)
-            #expect(try await app.post("/v1/campaigns/\(id)/brief-versions", token: otherOfficer.token, TestApp.briefBody).status == .notFound)
+            #expect(
+                try await app.post("/v1/campaigns/\(id)/brief-versions", token: otherOfficer.token, TestApp.briefBody).status == .notFound)
             #expect(try await app.count("SELECT count(*)::int FROM brief_versions") == 1)
         }
     }
@@ -98,7 +111,8 @@ struct BriefTests {
             #expect(accepted.json["brief_acknowledgement_required"] as? Bool == true)
             let wrong = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, ["version": 7])
             #expect(wrong.status == .unprocessableContent)
-            let byOfficer = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.officer.token, ["version": 1])
+            let byOfficer = try await app.post(
+                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.officer.token, ["version": 1])
             #expect(byOfficer.status == .forbidden)
             let ack = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, ["version": 1])
             #expect(ack.status == .ok)

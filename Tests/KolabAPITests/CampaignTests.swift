@@ -37,12 +37,15 @@ struct CampaignTests {
             #expect(completed["status"] == "completed")
             #expect(completed.json["accepted_count"] as? Int == 1)
             let events = try await app.get("/v1/campaigns/\(id)/events?limit=200", token: cast.officer.token)
-            let steps = events.data.map { "\($0["entity_type"] as? String ?? ""):\($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")" }
+            let steps = events.data.map {
+                "\($0["entity_type"] as? String ?? ""):\($0["from"] as? String ?? "-")>\($0["to"] as? String ?? "-")"
+            }
             #expect(
                 steps == [
                     "campaign:->draft", "brief_version:->draft", "brief_version:draft>published", "campaign:draft>recruiting",
                     "registration:->applied", "registration:applied>accepted",
-                    "deliverable:->awaiting_draft", "deliverable:->awaiting_draft", "deliverable:->awaiting_draft", "deliverable:->awaiting_draft",
+                    "deliverable:->awaiting_draft", "deliverable:->awaiting_draft", "deliverable:->awaiting_draft",
+                    "deliverable:->awaiting_draft",
                     "campaign:recruiting>running", "campaign:running>completed",
                 ])
             #expect(events.data.allSatisfy { $0["actor_id"] != nil && $0["at"] != nil })
@@ -130,7 +133,8 @@ struct CampaignTests {
             #expect(foreign.status == .unprocessableContent)
             #expect(foreign.errorFields == ["brand_id"])
             let assigning = try await app.post(
-                "/v1/campaigns", token: cast.brand.token, TestApp.campaignBody(brandID: cast.brandID, extra: ["officer_id": cast.officer.id]))
+                "/v1/campaigns", token: cast.brand.token,
+                TestApp.campaignBody(brandID: cast.brandID, extra: ["officer_id": cast.officer.id]))
             #expect(assigning.errorFields == ["officer_id"])
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 2)
         }
@@ -143,8 +147,12 @@ struct CampaignTests {
                 "/v1/campaigns", token: cast.officer.token,
                 TestApp.campaignBody(
                     brandID: cast.brandID, slots: 0,
-                    extra: ["platforms": [], "title": " ", "max_revision_rounds": -1,
-                            "terms": ["fee_idr": -5, "withholding_bp": 20_000, "bonus": ["metric": "views", "rate_idr_per_1000": -1, "cap_idr": -1]]]))
+                    extra: [
+                        "platforms": [], "title": " ", "max_revision_rounds": -1,
+                        "terms": [
+                            "fee_idr": -5, "withholding_bp": 20_000, "bonus": ["metric": "views", "rate_idr_per_1000": -1, "cap_idr": -1],
+                        ],
+                    ]))
             #expect(bad.status == .unprocessableContent)
             #expect(
                 Set(bad.errorFields) == [
@@ -158,10 +166,13 @@ struct CampaignTests {
             #expect(halfBonus.errorFields.first?.hasPrefix("terms.bonus.") == true)
             let badMetric = try await app.post(
                 "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["terms": ["fee_idr": 1, "bonus": ["metric": "likes", "rate_idr_per_1000": 1, "cap_idr": 1]]]))
+                TestApp.campaignBody(
+                    brandID: cast.brandID,
+                    extra: ["terms": ["fee_idr": 1, "bonus": ["metric": "likes", "rate_idr_per_1000": 1, "cap_idr": 1]]]))
             #expect(badMetric.errorFields == ["terms.bonus.metric"])
             let badPlatform = try await app.post(
-                "/v1/campaigns", token: cast.officer.token, TestApp.campaignBody(brandID: cast.brandID, extra: ["platforms": ["friendster"]]))
+                "/v1/campaigns", token: cast.officer.token,
+                TestApp.campaignBody(brandID: cast.brandID, extra: ["platforms": ["friendster"]]))
             #expect(badPlatform.errorFields == ["platforms[0]"])
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 0)
             // Mass assignment: status and counters are not the client's to set.
@@ -179,14 +190,17 @@ struct CampaignTests {
             let cast = try await app.cast()
             let id = try await app.draftCampaign(by: cast.officer, brandID: cast.brandID)
             #expect(try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["title": "New"]).status.code == 428)
-            let renamed = try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["title": "Ramadan 2030"], ifMatch: "\"v1\"")
+            let renamed = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.officer.token, ["title": "Ramadan 2030"], ifMatch: "\"v1\"")
             #expect(renamed.status == .ok)
             #expect(renamed["title"] == "Ramadan 2030")
             #expect(renamed.headers[.eTag] == "\"v2\"")
             let stale = try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["title": "Lost update"], ifMatch: "\"v1\"")
             #expect(stale.status == .preconditionFailed)
             // The brand may edit its draft.
-            #expect(try await app.patch("/v1/campaigns/\(id)", token: cast.brand.token, ["description": "by brand"], ifMatch: "\"v2\"").status == .ok)
+            #expect(
+                try await app.patch("/v1/campaigns/\(id)", token: cast.brand.token, ["description": "by brand"], ifMatch: "\"v2\"").status
+                    == .ok)
             try await app.publishBrief(id, by: cast.officer)
             let published = try await app.post("/v1/campaigns/\(id)/publish", token: cast.officer.token)
             let etag = try #require(published.headers[.eTag])

@@ -53,9 +53,12 @@ struct ContentReviewTests {
             for round in 1...2 {
                 #expect(try await app.review(draft, "forward", "Untuk dicek tim brand", by: officer).status == .created)
                 #expect(try await app.deliverableStatus(p.feed, as: officer) == "in_brand_review")
-                #expect(try await app.review(draft, "request_changes", "Brand round \(round): logo too small", by: brand).status == .created)
+                #expect(
+                    try await app.review(draft, "request_changes", "Brand round \(round): logo too small", by: brand).status == .created)
                 #expect(try await app.deliverableStatus(p.feed, as: officer) == "brand_feedback")
-                #expect(try await app.review(draft, "relay", "Mbak, tolong perbesar kemasan susunya (ronde \(round))", by: officer).status == .created)
+                #expect(
+                    try await app.review(draft, "relay", "Mbak, tolong perbesar kemasan susunya (ronde \(round))", by: officer).status
+                        == .created)
                 #expect(try await app.deliverableStatus(p.feed, as: kol) == "changes_requested")
                 let revision = try await app.submitDraft(p.feed, by: kol, caption: "Revisi \(round)")
                 #expect(revision.status == .created)
@@ -182,7 +185,9 @@ struct ContentReviewTests {
         try await TestApp.run(configure: { $0.databasePoolSize = 12 }) { app in
             let p = try await app.production()
             let draft = try #require(try await app.submitDraft(p.feed, by: p.cast.kol)["id"])
-            let decisions = ["forward", "request_changes", "forward", "request_changes", "forward", "request_changes", "forward", "forward"]
+            let decisions = [
+                "forward", "request_changes", "forward", "request_changes", "forward", "request_changes", "forward", "forward",
+            ]
             let responses = try await withThrowingTaskGroup(of: APIResponse.self) { group in
                 for decision in decisions {
                     group.addTask { try await app.review(draft, decision, "Catatan", by: p.cast.officer) }
@@ -220,10 +225,12 @@ struct ContentReviewTests {
             #expect(badMedia.status == .unprocessableContent)
             #expect(badMedia.errorFields == ["media[1].kind"])
             let badURL = try await app.post(
-                "/v1/deliverables/\(p.feed)/drafts", token: kol.token, ["caption": "x", "media": [["url": "javascript:alert(1)", "kind": "image"]]])
+                "/v1/deliverables/\(p.feed)/drafts", token: kol.token,
+                ["caption": "x", "media": [["url": "javascript:alert(1)", "kind": "image"]]])
             #expect(badURL.errorFields == ["media[0].url"])
             #expect(try await app.post("/v1/deliverables/\(p.feed)/drafts", token: kol.token, raw: "{\"caption\":").status == .badRequest)
-            #expect(try await app.post("/v1/deliverables/\(UUID().uuidString)/drafts", token: kol.token, ["caption": "x"]).status == .notFound)
+            #expect(
+                try await app.post("/v1/deliverables/\(UUID().uuidString)/drafts", token: kol.token, ["caption": "x"]).status == .notFound)
             #expect(try await app.count("SELECT count(*)::int FROM drafts") == 0)
 
             let draft = try #require(try await app.submitDraft(p.feed, by: kol)["id"])
@@ -233,10 +240,12 @@ struct ContentReviewTests {
             #expect(try await app.submitDraft(p.feed, by: kol).status == .conflict)
             // Post proof only on an approved deliverable, never in the future.
             let early = try await app.post(
-                "/v1/deliverables/\(p.feed)/post", token: kol.token, ["url": "https://instagram.com/p/1", "posted_at": "2026-11-01T10:00:00Z"])
+                "/v1/deliverables/\(p.feed)/post", token: kol.token,
+                ["url": "https://instagram.com/p/1", "posted_at": "2026-11-01T10:00:00Z"])
             #expect(early.status == .conflict)
             let future = try await app.post(
-                "/v1/deliverables/\(p.feed)/post", token: kol.token, ["url": "https://instagram.com/p/1", "posted_at": "2099-01-01T00:00:00Z"])
+                "/v1/deliverables/\(p.feed)/post", token: kol.token,
+                ["url": "https://instagram.com/p/1", "posted_at": "2099-01-01T00:00:00Z"])
             #expect(future.errorFields == ["posted_at"])
             #expect(try await app.count("SELECT count(*)::int FROM reviews") == 0)
             #expect(try await app.deliverableStatus(p.feed, as: kol) == "draft_submitted")
@@ -250,18 +259,30 @@ struct ContentReviewTests {
             let draft = try #require(try await app.submitDraft(p.feed, by: p.cast.kol)["id"])
             _ = try await app.review(draft, "approve", by: p.cast.officer)
             _ = try await app.post(
-                "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token, ["url": "https://instagram.com/p/wrong", "posted_at": "2026-11-01T10:00:00Z"])
+                "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token,
+                ["url": "https://instagram.com/p/wrong", "posted_at": "2026-11-01T10:00:00Z"])
             #expect(try await app.post("/v1/deliverables/\(p.feed)/post/verify", token: p.cast.kol.token).status == .forbidden)
-            #expect(try await app.post("/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ["reason": ""]).errorFields == ["reason"])
-            let rejected = try await app.post("/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ["reason": "Link ke post lain"])
+            #expect(
+                try await app.post("/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ["reason": ""]).errorFields == [
+                    "reason"
+                ])
+            let rejected = try await app.post(
+                "/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ["reason": "Link ke post lain"])
             #expect(rejected["status"] == "approved")
             #expect(rejected.json["post_url"] is NSNull)
             // Cancelling: the officer, with a reason; never twice.
-            #expect(try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.kol.token, ["reason": "x"]).status == .forbidden)
-            #expect(try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.brand.token, ["reason": "x"]).status == .forbidden)
-            let cancelled = try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ["reason": "Brand cut stories"])
+            #expect(
+                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.kol.token, ["reason": "x"]).status
+                    == .forbidden)
+            #expect(
+                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.brand.token, ["reason": "x"]).status
+                    == .forbidden)
+            let cancelled = try await app.post(
+                "/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ["reason": "Brand cut stories"])
             #expect(cancelled["status"] == "cancelled")
-            #expect(try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ["reason": "again"]).status == .conflict)
+            #expect(
+                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ["reason": "again"]).status
+                    == .conflict)
             let events = try await app.get("/v1/campaigns/\(p.campaign)/events?limit=200", token: p.cast.officer.token)
             let cancelEvent = events.data.last { $0["entity_id"] as? String == p.deliverables[1] }
             #expect((cancelEvent?["data"] as? [String: Any])?["reason"] as? String == "Brand cut stories")
@@ -282,7 +303,9 @@ struct ContentReviewTests {
             try await app.execute(
                 "UPDATE deliverables SET draft_due_at = now() - interval '2 days' WHERE id = \(UUID(uuidString: p.deliverables[3])!)")
             let officerItems = try await app.get("/v1/worklist", token: officer.token)
-            let kinds = Dictionary(grouping: officerItems.data, by: { $0["kind"] as? String ?? "" }).mapValues { $0.compactMap { $0["entity_id"] as? String } }
+            let kinds = Dictionary(grouping: officerItems.data, by: { $0["kind"] as? String ?? "" }).mapValues {
+                $0.compactMap { $0["entity_id"] as? String }
+            }
             #expect(kinds["draft_to_review"] == [d0])
             #expect(kinds["brand_feedback_to_relay"] == [p.deliverables[2]])
             #expect(kinds["overdue_draft"] == [p.deliverables[3]])

@@ -120,7 +120,8 @@ struct ConventionTests {
     @Test func keysOlderThanADayAreForgotten() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            #expect(try await app.post("/v1/brands", token: admin.token, ["name": "Old"], headers: .idempotencyKey("day")).status == .created)
+            #expect(
+                try await app.post("/v1/brands", token: admin.token, ["name": "Old"], headers: .idempotencyKey("day")).status == .created)
             try await app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
             let again = try await app.post("/v1/brands", token: admin.token, ["name": "New"], headers: .idempotencyKey("day"))
             #expect(again.status == .created)

@@ -61,8 +61,10 @@ struct KolTests {
                 ])
             let badPlatform = try await app.post(
                 "/v1/kols",
-                ["email": "a@example.id", "password": testPassword, "full_name": "A", "city": "B", "region": "C",
-                 "social_accounts": [["platform": "myspace", "handle": "a", "followers": 1]]])
+                [
+                    "email": "a@example.id", "password": testPassword, "full_name": "A", "city": "B", "region": "C",
+                    "social_accounts": [["platform": "myspace", "handle": "a", "followers": 1]],
+                ])
             #expect(badPlatform.errorFields == ["social_accounts[0].platform"])
             let missing = try await app.post("/v1/kols", ["email": "a@example.id", "password": testPassword])
             #expect(missing.status == .unprocessableContent)
@@ -148,7 +150,8 @@ struct KolTests {
             #expect(profile.json["has_bank_details"] as? Bool == false)
             let etag = try #require(profile.headers[.eTag])
             let change: [String: Any] = [
-                "city": "Depok", "bank": ["bank_name": "Bank Mandiri", "bank_code": "mandiri", "account_number": "1320 0188 4512", "account_holder": "Ibu"],
+                "city": "Depok",
+                "bank": ["bank_name": "Bank Mandiri", "bank_code": "mandiri", "account_number": "1320 0188 4512", "account_holder": "Ibu"],
             ]
             let missing = try await app.patch("/v1/kols/\(kol.id)", token: kol.token, change)
             #expect(missing.status.code == 428)
@@ -188,7 +191,8 @@ struct KolTests {
             let invalid = try await app.patch("/v1/kols/\(kol.id)", token: kol.token, ["full_name": "", "niches": [""]], ifMatch: "\"v1\"")
             #expect(invalid.status == .unprocessableContent)
             #expect(Set(invalid.errorFields) == ["full_name", "niches[0]"])
-            let malformed = try await app.request(.patch, "/v1/kols/\(kol.id)", token: kol.token, body: "{nope", headers: [.ifMatch: "\"v1\""])
+            let malformed = try await app.request(
+                .patch, "/v1/kols/\(kol.id)", token: kol.token, body: "{nope", headers: [.ifMatch: "\"v1\""])
             #expect(malformed.status == .badRequest)
             #expect(try await app.get("/v1/kols/\(kol.id)", token: kol.token).headers[.eTag] == "\"v1\"")
         }

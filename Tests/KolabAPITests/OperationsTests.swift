@@ -44,8 +44,9 @@ struct OperationsTests {
 
     /// Fails when the router has a route the document lacks, or the document one the router lacks.
     @Test func everyRouteIsDocumentedAndEveryDocumentedRouteExists() throws {
-        let document = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json"))) as? [String: Any]
+        let document =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: repositoryRoot.appendingPathComponent("openapi.json"))) as? [String: Any]
         let paths = document?["paths"] as? [String: [String: Any]] ?? [:]
         var documented = Set<String>()
         for (path, operations) in paths {
@@ -56,7 +57,8 @@ struct OperationsTests {
         let url = DatabaseURL(host: "127.0.0.1", port: 1, username: "unused", password: nil, database: "unused")
         let configuration = Configuration(databaseURL: url, home: repositoryRoot)
         let client = PostgresClientFactory.unstarted(url)
-        let services = Services(configuration: configuration, database: Database(client: client, maximumConnections: 1, logger: testLogger), logger: testLogger)
+        let services = Services(
+            configuration: configuration, database: Database(client: client, maximumConnections: 1, logger: testLogger), logger: testLogger)
         let routed = Set(try buildRoutes(services).routes)
         #expect(routed.subtracting(documented).sorted() == [], "routes missing from openapi.json")
         #expect(documented.subtracting(routed).sorted() == [], "documented routes the router lacks")

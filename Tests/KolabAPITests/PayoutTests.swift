@@ -14,14 +14,17 @@ extension TestApp {
         #expect(try await review(draft, "approve", by: cast.officer).status == .created)
         let postedAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-8 * 24 * 3600))
         let posted = try await post(
-            "/v1/deliverables/\(deliverable)/post", token: cast.kol.token, ["url": "https://instagram.com/p/\(deliverable.prefix(8))", "posted_at": postedAt])
+            "/v1/deliverables/\(deliverable)/post", token: cast.kol.token,
+            ["url": "https://instagram.com/p/\(deliverable.prefix(8))", "posted_at": postedAt])
         #expect(posted.status == .ok, "\(posted.text)")
         #expect(try await post("/v1/deliverables/\(deliverable)/post/verify", token: cast.officer.token)["status"] == "live")
     }
 
     static func insights(views: Int, reach: Int = 1_000, likes: Int = 100) -> [String: Any] {
-        ["reach": reach, "impressions": reach * 2, "views": views, "likes": likes, "comments": 10, "shares": 5, "saves": 5, "clicks": 3,
-         "evidence_urls": ["https://cdn.example.id/insights/\(views).png"]]
+        [
+            "reach": reach, "impressions": reach * 2, "views": views, "likes": likes, "comments": 10, "shares": 5, "saves": 5, "clicks": 3,
+            "evidence_urls": ["https://cdn.example.id/insights/\(views).png"],
+        ]
     }
 
     /// Live, insights submitted and verified.
@@ -79,7 +82,8 @@ struct PayoutTests {
             #expect(lines.count == 2)
             #expect(lines[1].hasPrefix("\(payoutID.lowercased()),1852500,BCA,Ibu Test,1234567890,Kolab Susu Bunda Ramadan,"))
             let paid = try await app.post(
-                "/v1/payout-batches/\(batchID)/mark-paid", token: finance.token, ["payout_ids": [payoutID], "bank_reference": "BCA-20261122-0001"])
+                "/v1/payout-batches/\(batchID)/mark-paid", token: finance.token,
+                ["payout_ids": [payoutID], "bank_reference": "BCA-20261122-0001"])
             #expect(paid["status"] == "settled")
             #expect(paid.json["paid_count"] as? Int == 1)
             let final = try await app.get("/v1/payouts/\(payoutID)", token: kol.token)
@@ -89,12 +93,15 @@ struct PayoutTests {
             // Paid is final.
             #expect(try await app.post("/v1/payouts/\(payoutID)/approve", token: finance.token).status == .conflict)
             #expect(
-                try await app.post("/v1/payout-batches/\(batchID)/mark-failed", token: finance.token, ["payout_ids": [payoutID], "reason": "x"]).status
+                try await app.post(
+                    "/v1/payout-batches/\(batchID)/mark-failed", token: finance.token, ["payout_ids": [payoutID], "reason": "x"]
+                ).status
                     == .conflict)
             // The timeline shows the payout's path.
             let events = try await app.get("/v1/campaigns/\(p.campaign)/events?limit=200", token: officer.token)
-            #expect(events.data.filter { $0["entity_id"] as? String == payoutID }.compactMap { $0["to"] as? String }
-                == ["calculated", "approved", "exported", "paid"])
+            #expect(
+                events.data.filter { $0["entity_id"] as? String == payoutID }.compactMap { $0["to"] as? String }
+                    == ["calculated", "approved", "exported", "paid"])
         }
     }
 
@@ -104,7 +111,8 @@ struct PayoutTests {
             try await app.complete(p.deliverables[0], p.cast, views: 900_000)
             #expect(try await app.get("/v1/payouts", token: p.cast.finance.token).data.isEmpty)  // not all done yet
             for deliverable in p.deliverables.dropFirst() {
-                _ = try await app.post("/v1/deliverables/\(deliverable)/cancel", token: p.cast.officer.token, ["reason": "Brand dropped stories"])
+                _ = try await app.post(
+                    "/v1/deliverables/\(deliverable)/cancel", token: p.cast.officer.token, ["reason": "Brand dropped stories"])
             }
             let payouts = try await app.get("/v1/payouts", token: p.cast.finance.token)
             #expect(payouts.data.count == 1)
@@ -117,11 +125,14 @@ struct PayoutTests {
         try await TestApp.run { app in
             let p = try await app.production(extra: ["brand_review_required": false])
             let d = p.feed
-            #expect(try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 1)).status == .conflict)
+            #expect(
+                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 1)).status
+                    == .conflict)
             let draft = try #require(try await app.submitDraft(d, by: p.cast.kol)["id"])
             _ = try await app.review(draft, "approve", by: p.cast.officer)
             let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
-            _ = try await app.post("/v1/deliverables/\(d)/post", token: p.cast.kol.token, ["url": "https://instagram.com/p/x", "posted_at": now])
+            _ = try await app.post(
+                "/v1/deliverables/\(d)/post", token: p.cast.kol.token, ["url": "https://instagram.com/p/x", "posted_at": now])
             _ = try await app.post("/v1/deliverables/\(d)/post/verify", token: p.cast.officer.token)
             let early = try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 1))
             #expect(early.status == .conflict)
@@ -137,15 +148,22 @@ struct PayoutTests {
             let negative = try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, bad)
             #expect(Set(negative.errorFields) == ["views", "evidence_urls"])
             for account in [p.cast.officer, p.cast.brand, p.cast.finance] {
-                #expect(try await app.post("/v1/deliverables/\(d)/insights", token: account.token, TestApp.insights(views: 1)).status == .forbidden)
+                #expect(
+                    try await app.post("/v1/deliverables/\(d)/insights", token: account.token, TestApp.insights(views: 1)).status
+                        == .forbidden)
             }
             #expect(try await app.count("SELECT count(*)::int FROM insights") == 0)
             // Submitted, rejected with a reason, submitted again, verified: every submission is kept.
-            #expect(try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status == .created)
+            #expect(
+                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status
+                    == .created)
             #expect(try await app.post("/v1/deliverables/\(d)/insights/verify", token: p.cast.kol.token).status == .forbidden)
-            let rejected = try await app.post("/v1/deliverables/\(d)/insights/reject", token: p.cast.officer.token, ["reason": "Screenshot is cropped"])
+            let rejected = try await app.post(
+                "/v1/deliverables/\(d)/insights/reject", token: p.cast.officer.token, ["reason": "Screenshot is cropped"])
             #expect(rejected["status"] == "live")
-            #expect(try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 12)).status == .created)
+            #expect(
+                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 12)).status
+                    == .created)
             #expect(try await app.post("/v1/deliverables/\(d)/insights/verify", token: p.cast.officer.token)["status"] == "completed")
             let history = try await app.get("/v1/deliverables/\(d)/insights", token: p.cast.kol.token)
             #expect(history.data.compactMap { $0["status"] as? String } == ["rejected", "verified"])
@@ -168,7 +186,9 @@ struct PayoutTests {
             #expect(overdue.first?["due_at"] as? String == overdue.first?["since"] as? String)
             #expect(try await items("insights_to_verify").isEmpty)
 
-            #expect(try await app.post("/v1/deliverables/\(p.feed)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status == .created)
+            #expect(
+                try await app.post("/v1/deliverables/\(p.feed)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status
+                    == .created)
             #expect(try await items("overdue_insights").isEmpty)
             let toVerify = try await items("insights_to_verify")
             #expect(toVerify.compactMap { $0["entity_id"] as? String } == [p.feed])
@@ -233,7 +253,8 @@ struct PayoutTests {
             // Once the KOL adds her bank details, the payout can be batched.
             _ = try await app.patch(
                 "/v1/kols/\(cast.kol.id)", token: cast.kol.token,
-                ["bank": ["bank_name": "BRI", "bank_code": "BRI", "account_number": "002101000123567", "account_holder": "Ibu"]], ifMatch: "\"v1\"")
+                ["bank": ["bank_name": "BRI", "bank_code": "BRI", "account_number": "002101000123567", "account_holder": "Ibu"]],
+                ifMatch: "\"v1\"")
             #expect(try await app.get("/v1/payouts/\(id)", token: cast.finance.token).json["hold_reason"] is NSNull)
             #expect(try await app.post("/v1/payout-batches", token: cast.finance.token).status == .created)
         }
@@ -270,7 +291,11 @@ struct PayoutTests {
             let (p, payoutID) = try await app.finishedProduction()
             _ = try await app.patch(
                 "/v1/kols/\(p.cast.kol.id)", token: p.cast.kol.token,
-                ["bank": ["bank_name": "BCA", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "=HYPERLINK(\"x\"), Ibu"]],
+                [
+                    "bank": [
+                        "bank_name": "BCA", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "=HYPERLINK(\"x\"), Ibu",
+                    ]
+                ],
                 ifMatch: "\"v1\"")
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: p.cast.finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: p.cast.finance.token)["id"])
@@ -286,18 +311,24 @@ struct PayoutTests {
             let finance = p.cast.finance
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: finance.token)["id"])
-            let empty = try await app.post("/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": [], "bank_reference": ""])
+            let empty = try await app.post(
+                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": [], "bank_reference": ""])
             #expect(Set(empty.errorFields) == ["payout_ids", "bank_reference"])
-            let notUUID = try await app.post("/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": ["nope"], "bank_reference": "R"])
+            let notUUID = try await app.post(
+                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": ["nope"], "bank_reference": "R"])
             #expect(notUUID.errorFields == ["payout_ids[0]"])
             let mixed = try await app.post(
-                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": [payoutID, UUID().uuidString], "bank_reference": "R"])
+                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token,
+                ["payout_ids": [payoutID, UUID().uuidString], "bank_reference": "R"])
             #expect(mixed.status == .conflict)
             #expect(try await app.get("/v1/payouts/\(payoutID)", token: finance.token)["status"] == "exported")
             #expect(try await app.get("/v1/payout-batches/\(UUID().uuidString)", token: finance.token).status == .notFound)
             #expect(try await app.get("/v1/payout-batches/\(batch)/export.csv", token: p.cast.officer.token).status == .notFound)
-            #expect(try await app.post("/v1/payout-batches/\(batch)/mark-paid", token: p.cast.officer.token,
-                                       ["payout_ids": [payoutID], "bank_reference": "R"]).status == .notFound)
+            #expect(
+                try await app.post(
+                    "/v1/payout-batches/\(batch)/mark-paid", token: p.cast.officer.token,
+                    ["payout_ids": [payoutID], "bank_reference": "R"]
+                ).status == .notFound)
             await #expect(throws: (any Error).self) { try await app.execute("UPDATE payout_batch_lines SET amount_idr = 1") }
         }
     }
@@ -364,7 +395,8 @@ struct PayoutTests {
             // Paying it gives the median days to payment.
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: p.cast.finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: p.cast.finance.token)["id"])
-            _ = try await app.post("/v1/payout-batches/\(batch)/mark-paid", token: p.cast.finance.token, ["payout_ids": [payoutID], "bank_reference": "R1"])
+            _ = try await app.post(
+                "/v1/payout-batches/\(batch)/mark-paid", token: p.cast.finance.token, ["payout_ids": [payoutID], "bank_reference": "R1"])
             let paid = try await app.get("/v1/campaigns/\(p.campaign)/report", token: p.cast.officer.token)
             #expect((paid.json["totals"] as? [String: Any])?["median_days_to_payment"] as? Double != nil)
             let csv = try await app.get("/v1/campaigns/\(p.campaign)/report.csv", token: p.cast.finance.token)

@@ -102,7 +102,9 @@ struct RegistrationTests {
             let registration = try await app.register(cast.kol, for: id)
             for action in ["shortlist", "accept", "reject"] {
                 for account in [cast.brand, cast.finance, cast.kol] {
-                    #expect(try await app.act(action, registration: registration, by: account).status == .forbidden, "\(action) by \(account.role)")
+                    #expect(
+                        try await app.act(action, registration: registration, by: account).status == .forbidden,
+                        "\(action) by \(account.role)")
                 }
             }
             for account in [cast.officer, cast.brand, cast.finance, cast.admin] {
@@ -154,13 +156,18 @@ struct RegistrationTests {
             #expect(forBrand.data.compactMap { $0["id"] as? String } == [mine, theirs])
             let shortlisted = try await app.get("/v1/campaigns/\(id)/registrations?status=shortlisted", token: cast.officer.token)
             #expect(shortlisted.data.compactMap { $0["id"] as? String } == [theirs])
-            #expect(try await app.get("/v1/campaigns/\(id)/registrations?status=maybe", token: cast.officer.token).status == .unprocessableContent)
+            #expect(
+                try await app.get("/v1/campaigns/\(id)/registrations?status=maybe", token: cast.officer.token).status
+                    == .unprocessableContent)
             let page = try await app.get("/v1/campaigns/\(id)/registrations?limit=1", token: cast.officer.token)
             let cursor = try #require(page["next_cursor"])
-            #expect(try await app.get("/v1/campaigns/\(id)/registrations?limit=1&cursor=\(cursor)", token: cast.officer.token).data.count == 1)
+            #expect(
+                try await app.get("/v1/campaigns/\(id)/registrations?limit=1&cursor=\(cursor)", token: cast.officer.token).data.count == 1)
             // A cursor of one campaign's list is foreign to another's.
             let otherCampaign = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
-            #expect(try await app.get("/v1/campaigns/\(otherCampaign)/registrations?cursor=\(cursor)", token: cast.officer.token).status == .badRequest)
+            #expect(
+                try await app.get("/v1/campaigns/\(otherCampaign)/registrations?cursor=\(cursor)", token: cast.officer.token).status
+                    == .badRequest)
         }
     }
 

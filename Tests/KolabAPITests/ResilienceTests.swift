@@ -230,7 +230,8 @@ struct ResilienceTests {
             let requestID = try #require(response.headers[HTTPField.Name("X-Request-Id")!])
             #expect(response["detail"]?.contains(requestID) == true)
             let lines = logs.all
-            #expect(lines.contains { $0.contains("XX000") && $0.contains(requestID) }, "the failure is logged with its SQLSTATE and request id")
+            #expect(
+                lines.contains { $0.contains("XX000") && $0.contains(requestID) }, "the failure is logged with its SQLSTATE and request id")
             #expect(!lines.contains { $0.contains("8123456789") || $0.contains("siti.rahma") }, "\(lines.filter { $0.contains("8123") })")
             #expect(!lines.contains { $0.contains(admin.token) })
         }
@@ -250,7 +251,8 @@ struct ResilienceTests {
             // Time passes (the one thing the API cannot do).
             try await app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'")
             try await app.execute(
-                "UPDATE auth_tokens SET created_at = now() - interval '9 days', expires_at = now() - interval '1 day' WHERE token_hash = \(AuthStore.hash(token: expired.token))")
+                "UPDATE auth_tokens SET created_at = now() - interval '9 days', expires_at = now() - interval '1 day' WHERE token_hash = \(AuthStore.hash(token: expired.token))"
+            )
             try await app.execute("UPDATE login_failures SET failed_at = now() - interval '16 minutes'")
             try await app.execute("UPDATE login_address_failures SET failed_at = now() - interval '16 minutes'")
             let report = try await app.sql { try await Housekeeping(database: $0, logger: testLogger).runOnce() }

@@ -60,7 +60,8 @@ struct SeedTests {
             _ = try await app.sql { database in
                 var configuration = Configuration(databaseURL: url, home: repositoryRoot)
                 configuration.bcryptCost = 4
-                return try await Seeder(services: Services(configuration: configuration, database: database, logger: testLogger)).seed(fixtures)
+                return try await Seeder(services: Services(configuration: configuration, database: database, logger: testLogger)).seed(
+                    fixtures)
             }
             let officer = try await app.login("officer.sari@kolab.id", password: "kolab-demo-2026", role: .officer)
             let campaigns = try await app.get("/v1/campaigns", token: officer.token).data

@@ -23,7 +23,9 @@ struct SlotLimitTests {
         let stored = try await app.count("SELECT accepted_count FROM campaigns WHERE id = '\(unescaped: campaign)'")
         let rows = try await app.count("SELECT count(*)::int FROM registrations WHERE status = 'accepted'")
         // Printed for the note: requests, accepted, refused.
-        print("slot test \(name): requests=\(responses.count) accepted=\(accepted) refused=\(refused) accepted_count=\(stored) accepted_rows=\(rows)")
+        print(
+            "slot test \(name): requests=\(responses.count) accepted=\(accepted) refused=\(refused) accepted_count=\(stored) accepted_rows=\(rows)"
+        )
         #expect(accepted == 5)
         #expect(refused == responses.count - 5)
         #expect(stored == 5)
@@ -42,7 +44,8 @@ struct SlotLimitTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             try await Self.report("one instance", responses, app: app, campaign: id)
-            #expect(try await app.count("SELECT count(*)::int FROM events WHERE entity_type = 'registration' AND to_state = 'accepted'") == 5)
+            #expect(
+                try await app.count("SELECT count(*)::int FROM events WHERE entity_type = 'registration' AND to_state = 'accepted'") == 5)
             // Each accepted KOL got the brief's four deliverables; the refused got none.
             #expect(try await app.count("SELECT count(*)::int FROM deliverables") == 20)
         }

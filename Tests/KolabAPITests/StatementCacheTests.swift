@@ -42,7 +42,8 @@ struct StatementCacheTests {
                     var answers = 0
                     for n in 0..<(PreparedNamesCap.value + 40) {
                         for try await value in try await connection.run(PostgresQuery(unsafeSQL: "SELECT \(n)::int"), logger: testLogger)
-                            .decode(Int.self) where value == n { answers += 1 }
+                            .decode(Int.self) where value == n
+                        { answers += 1 }
                     }
                     return (try await Self.preparedCount(connection), answers)
                 }

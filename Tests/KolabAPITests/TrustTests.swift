@@ -62,7 +62,8 @@ struct TrustTests {
     @Test func withdrawalAndApprovalRacedOverTwoConnectionsNeverBothWin() async throws {
         try await TestApp.run(configure: { $0.databasePoolSize = 8 }) { app in
             let cast = try await app.cast()
-            let campaign = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID, slots: 40, extra: ["brand_review_required": false])
+            let campaign = try await app.recruitingCampaign(
+                by: cast.officer, brandID: cast.brandID, slots: 40, extra: ["brand_review_required": false])
             var outcomes: [String: Int] = [:]
             for _ in 0..<20 {
                 let kol = try await app.kol()
@@ -118,12 +119,14 @@ struct TrustTests {
                     """)
                 #expect(open == 0, "round \(round): forward \(forwarded.status.code), accept \(accepted.status.code)")
                 let undecided = try await app.count(
-                    "SELECT count(*)::int FROM registrations WHERE campaign_id = \(UUID(uuidString: campaign)!) AND status IN ('applied', 'shortlisted')")
+                    "SELECT count(*)::int FROM registrations WHERE campaign_id = \(UUID(uuidString: campaign)!) AND status IN ('applied', 'shortlisted')"
+                )
                 #expect(undecided == 0)
                 #expect(try await app.get("/v1/registrations/\(pending)", token: cast.officer.token)["status"] == "rejected")
                 // Each closing has its event, after the cancel's.
                 let events = try await app.get("/v1/campaigns/\(campaign)/events?limit=200", token: cast.officer.token).data
-                let cancelAt = try #require(events.firstIndex { $0["entity_type"] as? String == "campaign" && $0["to"] as? String == "cancelled" })
+                let cancelAt = try #require(
+                    events.firstIndex { $0["entity_type"] as? String == "campaign" && $0["to"] as? String == "cancelled" })
                 let after = events[(cancelAt + 1)...]
                 #expect(after.contains { $0["entity_id"] as? String == deliverable && $0["to"] as? String == "cancelled" })
                 #expect(after.contains { $0["entity_id"] as? String == pending && $0["to"] as? String == "rejected" })
@@ -153,7 +156,9 @@ struct TrustTests {
             #expect(refused.status == .unprocessableContent)
             #expect(refused.errorFields == ["full_name"])
             let nested = try await app.post(
-                "/v1/kols", raw: json(TestApp.kolSignUp(email: "nul2@example.id")).replacingOccurrences(of: "\"parenting\"", with: #""par\u0000enting""#))
+                "/v1/kols",
+                raw: json(TestApp.kolSignUp(email: "nul2@example.id")).replacingOccurrences(
+                    of: "\"parenting\"", with: #""par\u0000enting""#))
             #expect(nested.errorFields == ["niches[0]"])
             // Query parameters too.
             let search = try await app.get("/v1/kols?niche=par%00enting", token: admin.token)
@@ -204,7 +209,9 @@ struct TrustTests {
     @Test func storedAnswersAreSealedAndLoginsAreNeverStored() async throws {
         try await TestApp.run { app in
             var signUp = TestApp.kolSignUp(email: "sealed@example.id")
-            signUp["bank"] = ["bank_name": "Bank Central Asia", "bank_code": "BCA", "account_number": "9876543210", "account_holder": "Sealed"]
+            signUp["bank"] = [
+                "bank_name": "Bank Central Asia", "bank_code": "BCA", "account_number": "9876543210", "account_holder": "Sealed",
+            ]
             let first = try await app.post("/v1/kols", signUp, headers: .idempotencyKey("signup-1"))
             #expect(first.status == .created, "\(first.text)")
             #expect(first.text.contains("9876543210"))
@@ -227,6 +234,13 @@ struct TrustTests {
             let second = try await app.post(
                 "/v1/auth/tokens", ["email": "sealed@example.id", "password": testPassword], headers: .idempotencyKey("login-1"))
             #expect(second["token"] != login["token"])
+            #expect(try await app.count("SELECT count(*)::int FROM idempotency_keys") == 1)
+            // Any other anonymous POST is answered 401 first: its key is not even looked at.
+            for _ in 0..<3 {
+                let anonymous = try await app.post(
+                    "/v1/payouts/\(UUID())/approve", raw: "{}", headers: .idempotencyKey("same-key-1"))
+                #expect(anonymous.status == .unauthorized)
+            }
             #expect(try await app.count("SELECT count(*)::int FROM idempotency_keys") == 1)
         }
     }
@@ -257,9 +271,11 @@ struct TrustTests {
             let cast = try await app.cast()
             let campaign = try await app.draftCampaign(by: cast.officer, brandID: cast.brandID)
             // Publishing without a published brief: 409, stored under the key.
-            let first = try await app.post("/v1/campaigns/\(campaign)/publish", token: cast.officer.token, headers: .idempotencyKey("pub-1"))
+            let first = try await app.post(
+                "/v1/campaigns/\(campaign)/publish", token: cast.officer.token, headers: .idempotencyKey("pub-1"))
             #expect(first.status == .conflict)
-            let replay = try await app.post("/v1/campaigns/\(campaign)/publish", token: cast.officer.token, headers: .idempotencyKey("pub-1"))
+            let replay = try await app.post(
+                "/v1/campaigns/\(campaign)/publish", token: cast.officer.token, headers: .idempotencyKey("pub-1"))
             #expect(replay.status == .conflict)
             #expect(replay.headers[.init("Idempotent-Replayed")!] == "true")
             #expect(replay.text == first.text)
@@ -306,7 +322,9 @@ struct TrustTests {
             #expect(secondDrafts.data.map { $0["version"] as? Int } == [2])
             #expect(secondDrafts.json["next_cursor"] is NSNull)
             // A cursor of one list is refused by another.
-            #expect(try await app.get("/v1/registrations/\(p.registration)/deliverables?cursor=\(next)", token: kol.token).status == .badRequest)
+            #expect(
+                try await app.get("/v1/registrations/\(p.registration)/deliverables?cursor=\(next)", token: kol.token).status == .badRequest
+            )
             // Brief versions page, and the Location of a new version answers a GET.
             let brief = try await app.post("/v1/campaigns/\(p.campaign)/brief-versions", token: officer.token, TestApp.briefBody)
             let location = try #require(brief.headers[.location])
@@ -343,7 +361,8 @@ struct TrustTests {
             let nested = try await app.post(
                 "/v1/campaigns", token: cast.officer.token,
                 TestApp.campaignBody(
-                    brandID: cast.brandID, extra: ["brand_reveiw_required": false, "eligibility": ["min_followers": 1, "regoins": ["Bali"]]]))
+                    brandID: cast.brandID,
+                    extra: ["brand_reveiw_required": false, "eligibility": ["min_followers": 1, "regoins": ["Bali"]]]))
             #expect(nested.status == .unprocessableContent)
             #expect(nested.errorFields.sorted() == ["brand_reveiw_required", "eligibility.regoins"])
             #expect(try await app.count("SELECT count(*)::int FROM brands") == 1)  // the cast's own
@@ -357,7 +376,8 @@ struct TrustTests {
             #expect((eligibility?["regions"] as? [Any])?.isEmpty == true)
             #expect((eligibility?["niches"] as? [Any])?.isEmpty == true)
             let none = try await app.post(
-                "/v1/campaigns", token: cast.officer.token, TestApp.campaignBody(brandID: cast.brandID, extra: ["eligibility": [:] as [String: Any]]))
+                "/v1/campaigns", token: cast.officer.token,
+                TestApp.campaignBody(brandID: cast.brandID, extra: ["eligibility": [:] as [String: Any]]))
             #expect(none.status == .created)
         }
     }
@@ -395,7 +415,8 @@ struct TrustTests {
             }
             let cast = try await app.cast()
             for slots in ["1.5", "1e3", "99999999999999999999", "\"5\"", "true"] {
-                let raw = json(TestApp.campaignBody(brandID: cast.brandID)).replacingOccurrences(of: "\"kol_slots\":5", with: "\"kol_slots\":\(slots)")
+                let raw = json(TestApp.campaignBody(brandID: cast.brandID)).replacingOccurrences(
+                    of: "\"kol_slots\":5", with: "\"kol_slots\":\(slots)")
                 let response = try await app.post("/v1/campaigns", token: cast.officer.token, raw: raw)
                 #expect(response.status == .unprocessableContent, "kol_slots \(slots): \(response.text)")
                 #expect(response.errorFields == ["kol_slots"])

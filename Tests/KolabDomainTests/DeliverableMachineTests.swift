@@ -56,7 +56,9 @@ struct DeliverableMachineTests {
 
     @Test func aRevisionPastTheCapWaitsForAnExtraRound() throws {
         let capped = DeliverableRules(brandReviewRequired: true, revisionRoundsUsed: 1, revisionRoundsAllowed: 1)
-        #expect(throws: KolabError.self) { try DeliverableMachine.transition(from: .changesRequested, .submitDraft, by: .kol, rules: capped) }
+        #expect(throws: KolabError.self) {
+            try DeliverableMachine.transition(from: .changesRequested, .submitDraft, by: .kol, rules: capped)
+        }
         let granted = DeliverableRules(brandReviewRequired: true, revisionRoundsUsed: 1, revisionRoundsAllowed: 2)
         #expect(try DeliverableMachine.transition(from: .changesRequested, .submitDraft, by: .kol, rules: granted) == .draftSubmitted)
         // The first draft never uses a round, whatever the count.

@@ -30,7 +30,10 @@ struct PayoutFormulaTests {
         let bonus = rate.flatMap { r in cap.map { Bonus(metric: .views, rateIdrPer1000: r, capIdr: $0) } }
         let b = PayoutCalculator.calculate(terms: Terms(feeIdr: fee, bonus: bonus, withholdingBp: bp), metricValue: metric)
         let want = expected(fee: fee, metric: metric, rate: rate, cap: cap, bp: bp)
-        #expect(Decimal(b.grossIdr) == want.gross, "fee \(fee) metric \(metric) rate \(String(describing: rate)) cap \(String(describing: cap)) bp \(bp)", sourceLocation: sourceLocation)
+        #expect(
+            Decimal(b.grossIdr) == want.gross,
+            "fee \(fee) metric \(metric) rate \(String(describing: rate)) cap \(String(describing: cap)) bp \(bp)",
+            sourceLocation: sourceLocation)
         #expect(Decimal(b.taxIdr) == want.tax, sourceLocation: sourceLocation)
         #expect(Decimal(b.netIdr) == want.net, sourceLocation: sourceLocation)
         #expect(b.grossIdr == b.feeIdr + b.bonusIdr, sourceLocation: sourceLocation)
@@ -83,13 +86,17 @@ struct PayoutFormulaTests {
     }
 
     @Test func theMetricIsSummedOverTheRegistrationsVerifiedInsights() {
-        let a = Insights(reach: 100, impressions: 150, views: 1_000, likes: 10, comments: 2, shares: 1, saves: 3, clicks: 5, evidenceUrls: ["https://x.id/1"])
-        let b = Insights(reach: 50, impressions: 60, views: 500, likes: 4, comments: 0, shares: 0, saves: 1, clicks: 0, evidenceUrls: ["https://x.id/2"])
+        let a = Insights(
+            reach: 100, impressions: 150, views: 1_000, likes: 10, comments: 2, shares: 1, saves: 3, clicks: 5,
+            evidenceUrls: ["https://x.id/1"])
+        let b = Insights(
+            reach: 50, impressions: 60, views: 500, likes: 4, comments: 0, shares: 0, saves: 1, clicks: 0, evidenceUrls: ["https://x.id/2"])
         #expect(PayoutCalculator.metricValue(.views, over: [a, b]) == 1_500)
         #expect(PayoutCalculator.metricValue(.reach, over: [a, b]) == 150)
         #expect(PayoutCalculator.metricValue(.engagements, over: [a, b]) == 21)
         #expect(PayoutCalculator.metricValue(nil, over: [a, b]) == 0)
-        let huge = Insights(reach: .max, impressions: 0, views: .max, likes: .max, comments: .max, shares: 0, saves: 0, clicks: 0, evidenceUrls: [])
+        let huge = Insights(
+            reach: .max, impressions: 0, views: .max, likes: .max, comments: .max, shares: 0, saves: 0, clicks: 0, evidenceUrls: [])
         #expect(PayoutCalculator.metricValue(.views, over: [huge, huge]) == .max)
         #expect(huge.engagements == .max)
     }

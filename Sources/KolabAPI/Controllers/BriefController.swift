@@ -42,7 +42,9 @@ struct BriefController {
         let draft = BriefContent(
             keyMessages: body.keyMessages ?? [], dos: body.dos ?? [], donts: body.donts ?? [], hashtags: body.hashtags ?? [],
             mentions: body.mentions ?? [], references: body.references ?? [], deliverables: body.deliverables)
-        let brief = try await services.write(context) { try await services.workflows.createBrief(draft, campaign: id, actor: actor, on: $0) }
+        let brief = try await services.write(context) {
+            try await services.workflows.createBrief(draft, campaign: id, actor: actor, on: $0)
+        }
         return try Response.created(
             BriefResponse(brief), location: "/v1/campaigns/\(id)/brief-versions/\(brief.version)", etag: BriefResponse.etag(brief))
     }
@@ -70,7 +72,8 @@ struct BriefController {
         let number = context.parameters.get("version").flatMap(Int.init)
         let brief = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-            guard let number, let brief = try await services.briefs.versions(campaignID: id, on: connection).first(where: { $0.version == number })
+            guard let number,
+                let brief = try await services.briefs.versions(campaignID: id, on: connection).first(where: { $0.version == number })
             else { throw KolabError.notFound("brief version") }
             guard actor.role != .kol else {
                 throw KolabError.forbidden("KOLs read the published brief at GET /v1/campaigns/{id}/brief.")

@@ -238,7 +238,8 @@ struct CampaignController {
             }
         let (page, resume) = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-            return try await services.events.timeline(campaignID: id, audience: audience, after: list.after, limit: list.limit, on: connection)
+            return try await services.events.timeline(
+                campaignID: id, audience: audience, after: list.after, limit: list.limit, on: connection)
         }
         let body = try await services.listResponse(page, list, EventResponse.init)
         let resumeCursor = try await services.cursors.encode(resume, scope: list.scope, on: list.connection)

@@ -82,12 +82,15 @@ struct ContentController {
     @Sendable func review(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "draft")
-        let (body, message) = try await services.input(context, access: { connection in
-            _ = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
-            guard DeliverableMachine.actors(of: .requestChanges).contains(actor.role) else {
-                throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not review drafts.")
+        let (body, message) = try await services.input(
+            context,
+            access: { connection in
+                _ = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
+                guard DeliverableMachine.actors(of: .requestChanges).contains(actor.role) else {
+                    throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not review drafts.")
+                }
             }
-        }) {
+        ) {
             let body = try await request.decodeBody(SubmitReview.self, context: context)
             var v = Validator()
             let message = DraftRules.validateMessage(body.message ?? "", decision: body.decision, into: &v)
@@ -103,7 +106,9 @@ struct ContentController {
     @Sendable func extraRound(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let deliverable = try await services.write(context) { try await services.workflows.grantExtraRound(deliverable: id, actor: actor, on: $0) }
+        let deliverable = try await services.write(context) {
+            try await services.workflows.grantExtraRound(deliverable: id, actor: actor, on: $0)
+        }
         return Response.json(DeliverableResponse(deliverable))
     }
 
@@ -127,7 +132,9 @@ struct ContentController {
     @Sendable func verifyPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let deliverable = try await services.write(context) { try await services.workflows.verifyPost(deliverable: id, actor: actor, on: $0) }
+        let deliverable = try await services.write(context) {
+            try await services.workflows.verifyPost(deliverable: id, actor: actor, on: $0)
+        }
         return Response.json(DeliverableResponse(deliverable))
     }
 

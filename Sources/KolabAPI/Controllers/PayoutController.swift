@@ -66,7 +66,9 @@ struct PayoutController {
     @Sendable func verifyInsights(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let deliverable = try await services.write(context) { try await services.workflows.verifyInsights(deliverable: id, actor: actor, on: $0) }
+        let deliverable = try await services.write(context) {
+            try await services.workflows.verifyInsights(deliverable: id, actor: actor, on: $0)
+        }
         return Response.json(DeliverableResponse(deliverable))
     }
 
@@ -164,7 +166,8 @@ struct PayoutController {
                 }
             } catch {
                 // Headers are gone by now: the client sees a cut-off body; the log says why.
-                logger.error("Export of batch stopped", metadata: ["batch_id": "\(id)", "error": "\(KolabError.loggable(Database.unwrap(error)))"])
+                logger.error(
+                    "Export of batch stopped", metadata: ["batch_id": "\(id)", "error": "\(KolabError.loggable(Database.unwrap(error)))"])
                 throw error
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
@@ -198,7 +201,9 @@ struct PayoutController {
     func settle(_ request: Request, context: KolabRequestContext, paid: Bool) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "payout batch")
-        let (body, note) = try await services.input(context, access: { _ = try await services.workflows.visibleBatch(id, actor: actor, on: $0) }) {
+        let (body, note) = try await services.input(
+            context, access: { _ = try await services.workflows.visibleBatch(id, actor: actor, on: $0) }
+        ) {
             let body = try await request.decodeBody(Settlement.self, context: context)
             var v = Validator()
             v.check(!body.payoutIds.isEmpty && body.payoutIds.count <= 100_000, "payout_ids", "must name 1 to 100000 payouts")
@@ -207,7 +212,8 @@ struct PayoutController {
             return (body, note)
         }
         let batch = try await services.write(context) {
-            try await services.workflows.settle(batch: id, payoutIDs: Array(Set(body.payoutIds)), paid: paid, note: note, actor: actor, on: $0)
+            try await services.workflows.settle(
+                batch: id, payoutIDs: Array(Set(body.payoutIds)), paid: paid, note: note, actor: actor, on: $0)
         }
         return try Response.json(BatchResponse(batch))
     }
@@ -239,7 +245,8 @@ struct PayoutController {
     @Sendable func reportCSV(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (id, data) = try await reportData(request, context: context)
         let report = ReportResponse(campaignID: id, data)
-        var text = "kol_id,full_name,registration_status,deliverables,deliverables_completed,reach,impressions,views,engagements,"
+        var text =
+            "kol_id,full_name,registration_status,deliverables,deliverables_completed,reach,impressions,views,engagements,"
             + "engagement_rate,payout_status,gross_idr,net_idr,cpm_idr,cpe_idr\n"
         for r in report.kols {
             let fields: [String] = [

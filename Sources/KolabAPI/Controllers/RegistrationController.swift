@@ -124,7 +124,7 @@ struct RegistrationController {
         }
         // Made all at once on acceptance and never added to: the rank in (key, unit) order is stable.
         let page = services.page(deliverables, list) { _, rank in Int64(rank) }
-        return try Response.json(try await services.listResponse(page, list, DeliverableResponse.init))
+        return Response.json(try await services.listResponse(page, list, DeliverableResponse.init))
     }
 
     @Sendable func deliverable(_ request: Request, context: KolabRequestContext) async throws -> Response {

@@ -85,7 +85,8 @@ extension Workflows {
 extension Workflows {
     /// A payout the actor may see: finance and admins all; an officer those of their campaigns; a KOL
     /// hers. Brands never see payouts.
-    public func visiblePayout(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws -> PayoutRecord {
+    public func visiblePayout(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws -> PayoutRecord
+    {
         guard let payout = try await payouts.payout(id: id, lock: lock, on: connection) else { throw KolabError.notFound("payout") }
         let visible: Bool
         switch actor.role {

@@ -72,7 +72,8 @@ extension Workflows {
         let campaign = try await visibleCampaign(id, actor: actor, lock: true, on: connection)
         let next = try CampaignMachine.transition(from: campaign.status, action, by: actor.role)
         if action == .publish {
-            try CampaignMachine.checkPublishable(hasOfficer: campaign.officerID != nil, hasPublishedBrief: campaign.publishedBriefVersion != nil)
+            try CampaignMachine.checkPublishable(
+                hasOfficer: campaign.officerID != nil, hasPublishedBrief: campaign.publishedBriefVersion != nil)
         }
         try await campaigns.setStatus(id: id, from: campaign.status, to: next, on: connection)
         try await events.record(
@@ -84,7 +85,8 @@ extension Workflows {
             for deliverable in closed.deliverables {
                 try await events.record(
                     by: actor, campaignID: id, kolID: deliverable.kolID, entity: .deliverable, entityID: deliverable.id,
-                    from: deliverable.from, to: DeliverableStatus.cancelled.rawValue, data: ["reason": "campaign cancelled"], on: connection)
+                    from: deliverable.from, to: DeliverableStatus.cancelled.rawValue, data: ["reason": "campaign cancelled"], on: connection
+                )
             }
             for registration in closed.registrations {
                 try await events.record(
@@ -207,7 +209,8 @@ extension Workflows {
         let failures = campaign.eligibility.failures(
             platforms: campaign.platforms, accounts: kol.socialAccounts, niches: kol.niches, region: kol.region)
         guard failures.isEmpty else {
-            throw KolabError(.invalid, "You are not eligible for this campaign; see `errors` for the rules you do not meet.", fieldErrors: failures)
+            throw KolabError(
+                .invalid, "You are not eligible for this campaign; see `errors` for the rules you do not meet.", fieldErrors: failures)
         }
         let registration = try await registrations.create(campaignID: id, kolID: actor.userID, pitch: pitch, on: connection)
         try await events.record(
@@ -223,7 +226,8 @@ extension Workflows {
         async throws -> RegistrationRecord
     {
         let (registration, campaign) = try await visibleRegistration(id, actor: actor, lock: true, on: connection)
-        let next = try RegistrationMachine.transition(from: registration.status, action, by: actor.role, isOwner: registration.kolID == actor.userID)
+        let next = try RegistrationMachine.transition(
+            from: registration.status, action, by: actor.role, isOwner: registration.kolID == actor.userID)
         switch action {
         case .shortlist, .reject:
             guard campaign.status == .recruiting || campaign.status == .running else {
@@ -231,7 +235,8 @@ extension Workflows {
             }
         case .accept:
             guard campaign.status == .recruiting || campaign.status == .running else {
-                throw KolabError.conflict("The campaign is \(campaign.status.rawValue); KOLs can be accepted only while it recruits or runs.")
+                throw KolabError.conflict(
+                    "The campaign is \(campaign.status.rawValue); KOLs can be accepted only while it recruits or runs.")
             }
             guard try await campaigns.takeSlot(id: campaign.id, on: connection) else {
                 throw KolabError.conflict("All \(campaign.kolSlots) KOL slots of this campaign are taken.")

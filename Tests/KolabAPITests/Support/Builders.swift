@@ -46,28 +46,36 @@ extension TestApp {
     /// A user of `role` (not kol) created by `admin`, logged in.
     func user(_ role: Role, brandID: String? = nil, by admin: Account) async throws -> Account {
         let email = "\(role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())@kolab.test"
-        var body: [String: Any] = ["email": email, "password": testPassword, "role": role.rawValue, "display_name": "Test \(role.rawValue)"]
+        var body: [String: Any] = [
+            "email": email, "password": testPassword, "role": role.rawValue, "display_name": "Test \(role.rawValue)",
+        ]
         if let brandID { body["brand_id"] = brandID }
         let response = try await post("/v1/users", token: admin.token, body)
         #expect(response.status == .created, "create \(role.rawValue): \(response.text)")
         return try await login(email, role: role)
     }
 
-    static func kolSignUp(email: String, niches: [String] = ["parenting"], followers: Int = 25_000, region: String = "Jawa Barat",
-                          bank: Bool = true) -> [String: Any] {
+    static func kolSignUp(
+        email: String, niches: [String] = ["parenting"], followers: Int = 25_000, region: String = "Jawa Barat",
+        bank: Bool = true
+    ) -> [String: Any] {
         var body: [String: Any] = [
             "email": email, "password": testPassword, "full_name": "Ibu \(email.prefix(5))", "city": "Bandung",
             "region": region, "niches": niches,
             "social_accounts": [["platform": "instagram", "handle": "h\(email.prefix(6))", "followers": followers]],
         ]
         if bank {
-            body["bank"] = ["bank_name": "Bank Central Asia", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "Ibu Test"]
+            body["bank"] = [
+                "bank_name": "Bank Central Asia", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "Ibu Test",
+            ]
         }
         return body
     }
 
     /// A KOL who signed up through the public endpoint, logged in.
-    func kol(niches: [String] = ["parenting"], followers: Int = 25_000, region: String = "Jawa Barat", bank: Bool = true) async throws -> Account {
+    func kol(niches: [String] = ["parenting"], followers: Int = 25_000, region: String = "Jawa Barat", bank: Bool = true) async throws
+        -> Account
+    {
         let email = "kol-\(UUID().uuidString.prefix(8).lowercased())@example.id"
         let response = try await post(
             "/v1/kols", Self.kolSignUp(email: email, niches: niches, followers: followers, region: region, bank: bank))

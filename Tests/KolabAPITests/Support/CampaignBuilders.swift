@@ -23,20 +23,25 @@ extension TestApp {
 
     static var briefBody: [String: Any] {
         [
-        "key_messages": ["Susu Bunda helps little ones sleep after sahur"], "dos": ["Show the pack"], "donts": ["No medical claims"],
-        "hashtags": ["SusuBunda", "#RamadanBersama"], "mentions": ["susubunda.id"], "references": ["https://susubunda.id/brand"],
-        "deliverables": [
-            ["key": "ig-feed", "platform": "instagram", "format": "feed_post", "quantity": 1,
-             "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-10T09:00:00Z"],
-            ["key": "ig-story", "platform": "instagram", "format": "story", "quantity": 3,
-             "draft_due_at": "2030-01-06T09:00:00Z", "post_due_at": "2030-01-11T09:00:00Z"],
-        ],
+            "key_messages": ["Susu Bunda helps little ones sleep after sahur"], "dos": ["Show the pack"], "donts": ["No medical claims"],
+            "hashtags": ["SusuBunda", "#RamadanBersama"], "mentions": ["susubunda.id"], "references": ["https://susubunda.id/brand"],
+            "deliverables": [
+                [
+                    "key": "ig-feed", "platform": "instagram", "format": "feed_post", "quantity": 1,
+                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-10T09:00:00Z",
+                ],
+                [
+                    "key": "ig-story", "platform": "instagram", "format": "story", "quantity": 3,
+                    "draft_due_at": "2030-01-06T09:00:00Z", "post_due_at": "2030-01-11T09:00:00Z",
+                ],
+            ],
         ]
     }
 
     /// A draft campaign of `brandID`, created by `officer` (who is assigned to it).
     func draftCampaign(by officer: Account, brandID: String, slots: Int = 5, extra: [String: Any] = [:]) async throws -> String {
-        let response = try await post("/v1/campaigns", token: officer.token, Self.campaignBody(brandID: brandID, slots: slots, extra: extra))
+        let response = try await post(
+            "/v1/campaigns", token: officer.token, Self.campaignBody(brandID: brandID, slots: slots, extra: extra))
         #expect(response.status == .created, "create campaign: \(response.text)")
         return response["id"] ?? ""
     }
@@ -75,9 +80,10 @@ extension TestApp {
     func campaignStatus(_ id: String) async throws -> String {
         try await sql { db in
             try await db.withConnection { connection in
-                for try await status in try await connection.query("SELECT status FROM campaigns WHERE id = \(UUID(uuidString: id)!)", logger: testLogger)
-                    .decode(String.self)
-                {
+                for try await status in try await connection.query(
+                    "SELECT status FROM campaigns WHERE id = \(UUID(uuidString: id)!)", logger: testLogger
+                )
+                .decode(String.self) {
                     return status
                 }
                 return "missing"

@@ -50,7 +50,7 @@ actor TestDatabase {
             try await database.dropDatabase(template)
             try await database.createDatabase(template)
         }
-        try await Database.withTemporary(admin.with(database: template), logger: testLogger) { database in
+        _ = try await Database.withTemporary(admin.with(database: template), logger: testLogger) { database in
             try await migrator.migrate(database, logger: testLogger)
         }
         return admin
