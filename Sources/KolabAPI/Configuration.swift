@@ -9,6 +9,9 @@ import NIOCore
 
 /// Everything that configures one service instance. Flags override the environment; tests build it directly.
 public struct Configuration: Sendable {
+    /// The service's version (`kolab --version`, `GET /`).
+    public static let version = "0.11.0"
+
     public var hostname: String = "127.0.0.1"
     public var port: Int = 8080
     public var databaseURL: DatabaseURL

@@ -42,7 +42,7 @@ struct CommonOptions: ParsableArguments {
 }
 
 enum KolabVersion {
-    static let current = "0.11.0"
+    static let current = Configuration.version
 }
 
 /// A failure the command reports in one line and exits.

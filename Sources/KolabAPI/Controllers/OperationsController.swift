@@ -25,7 +25,26 @@ struct OperationsController {
         self.poolMaximum = Metrics.Gauge(label: "kolab_db_pool_connections_max")
     }
 
+    /// `GET /`: where to go from here, for a person or a client that opens the bare address.
+    struct Index: Encodable {
+        struct Links: Encodable {
+            var openapi = "/v1/openapi.json"
+            var health = "/health"
+            var ready = "/ready"
+            var metrics = "/metrics"
+            var signIn = "/v1/auth/tokens"
+            var me = "/v1/me"
+        }
+        var name = "Kolab"
+        var description = "Influencer campaigns between brands and KOLs, with a project officer in the middle."
+        var version: String
+        var links = Links()
+    }
+
     func register(_ routes: RouteTable) {
+        routes.on(.get, "/") { _, _ in
+            try Response.json(Index(version: Configuration.version))
+        }
         routes.on(.get, "/health") { _, _ in
             try Response.json(["status": "ok"])
         }
