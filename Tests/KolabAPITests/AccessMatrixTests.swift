@@ -108,7 +108,7 @@ struct AccessMatrixTests {
             #expect(paths.count > 40, "the document lists the API's paths")
             var checked = 0
             let publicRoutes: Set<String> = [
-                "GET /health", "GET /ready", "GET /metrics", "GET /v1/openapi.json", "POST /v1/auth/tokens", "POST /v1/kols",
+                "GET /", "GET /health", "GET /ready", "GET /metrics", "GET /v1/openapi.json", "POST /v1/auth/tokens", "POST /v1/kols",
             ]
             let id = UUID().uuidString
             for (path, operations) in paths {
