@@ -221,11 +221,4 @@ public enum CampaignAccess {
         case .kol, .finance: throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not change campaigns.")
         }
     }
-
-    /// Who may write briefs: the campaign's officer and admins.
-    public static func mayWriteBrief(_ actor: Actor) throws(KolabError) {
-        guard actor.role == .admin || actor.role == .officer else {
-            throw KolabError.forbidden("Only the campaign's officer or an admin may write or publish briefs.")
-        }
-    }
 }

@@ -12,8 +12,11 @@ public enum RegistrationAction: String, Sendable, CaseIterable {
 /// `applied -> shortlisted -> accepted | rejected` (officers may also decide straight from `applied`),
 /// and `applied | shortlisted | accepted -> withdrawn` by the KOL.
 public enum RegistrationMachine {
+    /// `campaign`: the campaign's state; officers decide only while it recruits or runs (a KOL may
+    /// withdraw whatever its state, before any of her content is approved: the workflow checks that).
     public static func transition(
-        from status: RegistrationStatus, _ action: RegistrationAction, by role: Role, isOwner: Bool = false
+        from status: RegistrationStatus, _ action: RegistrationAction, by role: Role, isOwner: Bool = false,
+        campaign: CampaignStatus = .recruiting
     ) throws(KolabError) -> RegistrationStatus {
         switch action {
         case .shortlist, .accept, .reject:
@@ -24,6 +27,12 @@ public enum RegistrationMachine {
             guard role == .kol && isOwner else {
                 throw KolabError.forbidden("Only the KOL who registered may withdraw.")
             }
+        }
+        if action != .withdraw, campaign != .recruiting && campaign != .running {
+            throw KolabError.conflict(
+                action == .accept
+                    ? "The campaign is \(campaign.rawValue); KOLs can be accepted only while it recruits or runs."
+                    : "The campaign is \(campaign.rawValue); its registrations are closed.")
         }
         switch (status, action) {
         case (.applied, .shortlist): return .shortlisted

@@ -36,7 +36,9 @@ struct BriefController {
             context,
             access: { connection in
                 _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-                try CampaignAccess.mayWriteBrief(actor)
+                guard BriefMachine.mayAct(actor.role) else {
+                    throw KolabError.forbidden("Only the campaign's officer or an admin may write or publish briefs.")
+                }
             }
         ) { try await request.decodeBody(CreateBrief.self, context: context) }
         let draft = BriefContent(

@@ -109,10 +109,7 @@ extension Workflows {
         -> BriefRecord
     {
         let campaign = try await visibleCampaign(id, actor: actor, lock: true, on: connection)
-        try CampaignAccess.mayWriteBrief(actor)
-        guard campaign.status != .completed && campaign.status != .cancelled else {
-            throw KolabError.conflict("A \(campaign.status.rawValue) campaign takes no new brief.")
-        }
+        try BriefMachine.checkWrite(campaign: campaign.status, by: actor.role)
         var v = Validator()
         let content = BriefRules.validate(
             keyMessages: draft.keyMessages, dos: draft.dos, donts: draft.donts, hashtags: draft.hashtags, mentions: draft.mentions,
@@ -133,16 +130,9 @@ extension Workflows {
         guard let brief = try await briefs.version(campaignID: id, version: number, lock: true, on: connection) else {
             throw KolabError.notFound("brief version")
         }
-        try CampaignAccess.mayWriteBrief(actor)
-        guard campaign.status != .completed && campaign.status != .cancelled else {
-            throw KolabError.conflict("A \(campaign.status.rawValue) campaign's brief cannot change.")
-        }
-        guard brief.status == .draft else {
-            throw KolabError.conflict("Brief version \(number) is \(brief.status.rawValue); only a draft can be published.")
-        }
-        if let current = campaign.publishedBriefVersion, current > number {
-            throw KolabError.conflict("Version \(current) is published and newer; write a new version instead.")
-        }
+        _ = try BriefMachine.publish(
+            version: number, status: brief.status, campaign: campaign.status, publishedVersion: campaign.publishedBriefVersion,
+            by: actor.role)
         if let superseded = try await briefs.publish(campaignID: id, version: number, on: connection),
             let old = try await briefs.version(campaignID: id, version: superseded, on: connection)
         {
@@ -227,17 +217,11 @@ extension Workflows {
     {
         let (registration, campaign) = try await visibleRegistration(id, actor: actor, lock: true, on: connection)
         let next = try RegistrationMachine.transition(
-            from: registration.status, action, by: actor.role, isOwner: registration.kolID == actor.userID)
+            from: registration.status, action, by: actor.role, isOwner: registration.kolID == actor.userID, campaign: campaign.status)
         switch action {
         case .shortlist, .reject:
-            guard campaign.status == .recruiting || campaign.status == .running else {
-                throw KolabError.conflict("The campaign is \(campaign.status.rawValue); its registrations are closed.")
-            }
+            break
         case .accept:
-            guard campaign.status == .recruiting || campaign.status == .running else {
-                throw KolabError.conflict(
-                    "The campaign is \(campaign.status.rawValue); KOLs can be accepted only while it recruits or runs.")
-            }
             guard try await campaigns.takeSlot(id: campaign.id, on: connection) else {
                 throw KolabError.conflict("All \(campaign.kolSlots) KOL slots of this campaign are taken.")
             }
