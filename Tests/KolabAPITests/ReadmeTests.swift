@@ -42,6 +42,7 @@ struct ReadmeTests {
         configuration.port = 0
         configuration.bcryptCost = 4
         configuration.logLevel = testLogger.logLevel
+        configuration.leaseTimeout = .seconds(20)  // the suite's parallel load, not an outage
         let seeding = configuration
         try await Database.withTemporary(url, logger: testLogger) { database in
             let seeder = Seeder(services: Services(configuration: seeding, database: database, logger: testLogger))

@@ -6,16 +6,19 @@ import PostgresNIO
 // MARK: - Content review: drafts, reviews, post proof, cancellation
 
 extension Workflows {
-    /// The one way a deliverable moves: visible (404), locked, decided by the machine (403/409), updated
-    /// with a guard on the state it was read in, and its event written, on the caller's transaction.
-    /// `prepare` runs after the decision and before the update (to write a draft or a review).
-    func move(
-        _ id: UUID, _ action: DeliverableAction, actor: Actor, on connection: PostgresConnection,
-        change: ContentStore.DeliverableChange = ContentStore.DeliverableChange(), data: [String: String] = [:],
-        prepare: (DeliverableRecord, CampaignRecord, inout ContentStore.DeliverableChange, inout [String: String]) async throws -> Void = {
-            _, _, _, _ in
-        }
-    ) async throws -> DeliverableRecord {
+    /// A deliverable transition the machine has allowed, not yet applied: the deliverable and its
+    /// campaign as read under their locks, and the state it moves to.
+    struct DeliverableMove {
+        let deliverable: DeliverableRecord
+        let campaign: CampaignRecord
+        let next: DeliverableStatus
+        let actor: Actor
+    }
+
+    /// Step one of every deliverable transition: find it as the actor may see it (404), lock it in
+    /// the documented order (campaign `FOR SHARE`, then the deliverable), and let the machine decide
+    /// (403, 409). Nothing is written yet.
+    func decide(_ id: UUID, _ action: DeliverableAction, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableMove {
         let (deliverable, campaign) = try await visibleDeliverable(id, actor: actor, lock: true, on: connection)
         let rules = DeliverableRules(
             brandReviewRequired: campaign.brandReviewRequired, revisionRoundsUsed: deliverable.revisionRoundsUsed,
@@ -24,31 +27,44 @@ extension Workflows {
         guard campaign.status != .cancelled || action == .cancel else {
             throw KolabError.conflict("The campaign is cancelled; its deliverables no longer move.")
         }
-        var change = change
-        var data = data
-        try await prepare(deliverable, campaign, &change, &data)
-        let updated = try await content.update(deliverableID: id, from: deliverable.status, to: next, change, on: connection)
+        return DeliverableMove(deliverable: deliverable, campaign: campaign, next: next, actor: actor)
+    }
+
+    /// The last step: the guarded update (from the state it was decided in) and its event.
+    func apply(
+        _ move: DeliverableMove, _ change: ContentStore.DeliverableChange = ContentStore.DeliverableChange(), data: [String: String] = [:],
+        on connection: PostgresConnection
+    ) async throws -> DeliverableRecord {
+        let deliverable = move.deliverable
+        let updated = try await content.update(
+            deliverableID: deliverable.id, from: deliverable.status, to: move.next, change, on: connection)
         try await events.record(
-            by: actor, campaignID: campaign.id, kolID: deliverable.kolID, entity: .deliverable, entityID: id,
-            from: deliverable.status.rawValue, to: next.rawValue, data: data, on: connection)
+            by: move.actor, campaignID: move.campaign.id, kolID: deliverable.kolID, entity: .deliverable, entityID: deliverable.id,
+            from: deliverable.status.rawValue, to: move.next.rawValue, data: data, on: connection)
         return updated
+    }
+
+    /// A transition with nothing else to write.
+    func move(
+        _ id: UUID, _ action: DeliverableAction, actor: Actor, on connection: PostgresConnection,
+        change: ContentStore.DeliverableChange = ContentStore.DeliverableChange(), data: [String: String] = [:]
+    ) async throws -> DeliverableRecord {
+        let move = try await decide(id, action, actor: actor, on: connection)
+        return try await apply(move, change, data: data, on: connection)
     }
 
     /// The KOL submits draft v1, or a revision v(n+1) after changes were requested (it uses a round).
     public func submitDraft(
         deliverable id: UUID, caption: String, media: [Media], notes: String, actor: Actor, on connection: PostgresConnection
     ) async throws -> DraftRecord {
-        var draft: DraftRecord?
-        _ = try await move(id, .submitDraft, actor: actor, on: connection) { deliverable, _, change, data in
-            let version = deliverable.currentDraftVersion + 1
-            draft = try await content.createDraft(
-                deliverableID: id, version: version, caption: caption, media: media, notes: notes, submittedBy: actor.userID,
-                on: connection)
-            change.draftVersion = version
-            change.usedRound = DeliverableMachine.isRevision(from: deliverable.status)
-            data["draft_version"] = "\(version)"
-        }
-        guard let draft else { throw KolabError(.internal, "draft not written") }
+        let move = try await decide(id, .submitDraft, actor: actor, on: connection)
+        let version = move.deliverable.currentDraftVersion + 1
+        let draft = try await content.createDraft(
+            deliverableID: id, version: version, caption: caption, media: media, notes: notes, submittedBy: actor.userID, on: connection)
+        var change = ContentStore.DeliverableChange()
+        change.draftVersion = version
+        change.usedRound = DeliverableMachine.isRevision(from: move.deliverable.status)
+        _ = try await apply(move, change, data: ["draft_version": "\(version)"], on: connection)
         return draft
     }
 
@@ -68,18 +84,14 @@ extension Workflows {
         draft draftID: UUID, decision: ReviewDecision, message: String, actor: Actor, on connection: PostgresConnection
     ) async throws -> ReviewRecord {
         let (draft, _) = try await visibleDraft(draftID, actor: actor, on: connection)
-        var review: ReviewRecord?
-        _ = try await move(draft.deliverableID, decision.action, actor: actor, on: connection) { deliverable, _, _, data in
-            // Checked under the deliverable's lock: a newer version may have arrived meanwhile.
-            guard draft.version == deliverable.currentDraftVersion else {
-                throw KolabError.conflict(
-                    "Draft v\(draft.version) is not the latest (v\(deliverable.currentDraftVersion)); review the latest version.")
-            }
-            review = try await content.addReview(draftID: draftID, decision: decision, message: message, reviewer: actor, on: connection)
-            data["draft_version"] = "\(draft.version)"
-            data["decision"] = decision.rawValue
+        let move = try await decide(draft.deliverableID, decision.action, actor: actor, on: connection)
+        // Checked under the deliverable's lock: a newer version may have arrived meanwhile.
+        guard draft.version == move.deliverable.currentDraftVersion else {
+            throw KolabError.conflict(
+                "Draft v\(draft.version) is not the latest (v\(move.deliverable.currentDraftVersion)); review the latest version.")
         }
-        guard let review else { throw KolabError(.internal, "review not written") }
+        let review = try await content.addReview(draftID: draftID, decision: decision, message: message, reviewer: actor, on: connection)
+        _ = try await apply(move, data: ["draft_version": "\(draft.version)", "decision": decision.rawValue], on: connection)
         return review
     }
 
@@ -111,9 +123,10 @@ extension Workflows {
 
     /// The officer checks the post is live: insights fall due `insights_after_days` after it was posted.
     public func verifyPost(deliverable id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableRecord {
-        try await move(id, .verifyPost, actor: actor, on: connection) { _, campaign, change, _ in
-            change.insightsAfterDays = campaign.insightsAfterDays
-        }
+        let move = try await decide(id, .verifyPost, actor: actor, on: connection)
+        var change = ContentStore.DeliverableChange()
+        change.insightsAfterDays = move.campaign.insightsAfterDays
+        return try await apply(move, change, on: connection)
     }
 
     /// The officer refuses the proof (wrong link, not the approved content): back to approved.

@@ -25,15 +25,12 @@ extension Workflows {
     public func submitInsights(deliverable id: UUID, _ insights: Insights, actor: Actor, now: Date, on connection: PostgresConnection)
         async throws -> InsightsRecord
     {
-        var record: InsightsRecord?
-        _ = try await move(id, .submitInsights, actor: actor, on: connection) { deliverable, _, _, data in
-            if let due = deliverable.insightsDueAt, now < due {
-                throw KolabError.conflict("Insights are due from \(due.formatted(.iso8601)); the numbers are not final before then.")
-            }
-            record = try await payouts.addInsights(insights, deliverableID: id, by: actor.userID, on: connection)
-            data["insights_id"] = record?.id.uuidString.lowercased()
+        let move = try await decide(id, .submitInsights, actor: actor, on: connection)
+        if let due = move.deliverable.insightsDueAt, now < due {
+            throw KolabError.conflict("Insights are due from \(due.formatted(.iso8601)); the numbers are not final before then.")
         }
-        guard let record else { throw KolabError(.internal, "insights not written") }
+        let record = try await payouts.addInsights(insights, deliverableID: id, by: actor.userID, on: connection)
+        _ = try await apply(move, data: ["insights_id": record.id.uuidString.lowercased()], on: connection)
         return record
     }
 
@@ -41,9 +38,9 @@ extension Workflows {
     /// registration's last, the payout is calculated in the same transaction.
     public func verifyInsights(deliverable id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableRecord {
         try await withRegistrationLocked(deliverable: id, actor: actor, on: connection) {
-            try await move(id, .verifyInsights, actor: actor, on: connection) { _, _, _, _ in
-                try await payouts.decideInsights(deliverableID: id, verified: true, reason: nil, on: connection)
-            }
+            let move = try await decide(id, .verifyInsights, actor: actor, on: connection)
+            try await payouts.decideInsights(deliverableID: id, verified: true, reason: nil, on: connection)
+            return try await apply(move, on: connection)
         }
     }
 
@@ -51,9 +48,9 @@ extension Workflows {
     public func rejectInsights(deliverable id: UUID, reason: String, actor: Actor, on connection: PostgresConnection) async throws
         -> DeliverableRecord
     {
-        try await move(id, .rejectInsights, actor: actor, on: connection, data: ["reason": reason]) { _, _, _, _ in
-            try await payouts.decideInsights(deliverableID: id, verified: false, reason: reason, on: connection)
-        }
+        let move = try await decide(id, .rejectInsights, actor: actor, on: connection)
+        try await payouts.decideInsights(deliverableID: id, verified: false, reason: reason, on: connection)
+        return try await apply(move, data: ["reason": reason], on: connection)
     }
 
     /// Calculates and stores the registration's payout when every deliverable that is not cancelled is

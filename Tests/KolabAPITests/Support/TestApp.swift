@@ -56,6 +56,9 @@ struct TestApp: Sendable {
         configuration.bcryptCost = 4  // tests only: real deployments refuse below 10
         configuration.databasePoolSize = 6
         configuration.logLevel = testLogger.logLevel
+        // The whole suite runs in parallel on 2 cores: a request may wait longer than production's
+        // 1.5 s for a connection without anything being down (the outage tests set their own).
+        configuration.leaseTimeout = .seconds(20)
         configure(&configuration)
         let app = try buildApplication(configuration, logger: logger)
         try await app.test(.router) { client in
@@ -75,6 +78,7 @@ struct TestApp: Sendable {
             var configuration = Configuration(databaseURL: url, home: repositoryRoot)
             configuration.bcryptCost = 4
             configuration.databasePoolSize = poolSize
+            configuration.leaseTimeout = .seconds(20)
             configuration.secretBox = sharedKey  // instances of one deployment share the service key
             configuration.logLevel = testLogger.logLevel
             return configuration
