@@ -45,12 +45,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Demo and test data: loads fixtures/ through the workflows (not HTTP, not SQL of its own).
+        .target(
+            name: "KolabFixtures",
+            dependencies: [
+                "KolabDomain",
+                "KolabStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: routes, request types, conventions (problems, idempotency, paging, ETags).
         .target(
             name: "KolabAPI",
             dependencies: [
                 "KolabDomain",
                 "KolabStore",
+                "KolabFixtures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -69,6 +81,7 @@ let package = Package(
             name: "kolab",
             dependencies: [
                 "KolabAPI",
+                "KolabFixtures",
                 "KolabStore",
                 "KolabDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,6 +107,7 @@ let package = Package(
             name: "KolabAPITests",
             dependencies: [
                 "KolabAPI",
+                "KolabFixtures",
                 "KolabStore",
                 "KolabDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

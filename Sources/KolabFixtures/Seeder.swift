@@ -97,27 +97,44 @@ public struct Seeder: Sendable {
         public var existing = 0
     }
 
-    let services: Services
+    let database: Database
+    let workflows: Workflows
+    /// bcrypt, as the service hashes passwords (the HTTP layer owns the hasher and its cost).
+    let hashPassword: @Sendable (String) async throws -> String
 
-    public init(services: Services) {
-        self.services = services
+    public init(database: Database, workflows: Workflows, hashPassword: @escaping @Sendable (String) async throws -> String) {
+        self.database = database
+        self.workflows = workflows
+        self.hashPassword = hashPassword
+    }
+
+    /// The fixtures' JSON: snake_case keys, RFC 3339 times.
+    static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time between 2000 and 2100")
+            }
+            return date
+        }
+        return decoder
     }
 
     public static func load(from folder: URL) throws -> Fixtures {
         let file = folder.appendingPathComponent("accounts.json")
         let campaignsFile = folder.appendingPathComponent("campaigns.json")
         do {
-            let accounts = try KolabJSON.makeDecoder().decode(AccountsFile.self, from: Data(contentsOf: file))
+            let accounts = try Self.makeDecoder().decode(AccountsFile.self, from: Data(contentsOf: file))
             var campaigns: [Campaign] = []
             if FileManager.default.fileExists(atPath: campaignsFile.path) {
-                campaigns = try KolabJSON.makeDecoder().decode(CampaignsFile.self, from: Data(contentsOf: campaignsFile)).campaigns
+                campaigns = try Self.makeDecoder().decode(CampaignsFile.self, from: Data(contentsOf: campaignsFile)).campaigns
             }
             return Fixtures(brands: accounts.brands, users: accounts.users, kols: accounts.kols, campaigns: campaigns)
         } catch let error as DecodingError {
-            throw KolabError(
-                .invalid,
-                "The fixtures in \(folder.path) are not valid: \(KolabError.decoding(error).fieldErrors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))."
-            )
+            throw KolabError(.invalid, "The fixtures in \(folder.path) are not valid: \(Self.describe(error)).")
         } catch {
             let reason = (error as NSError).localizedDescription
             throw KolabError(
@@ -125,11 +142,26 @@ public struct Seeder: Sendable {
         }
     }
 
+    /// Where a fixture file breaks its shape, as a JSON path and what is wrong.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(
+                in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"
+        case .valueNotFound(_, let context): return "\(path(context.codingPath)) is null"
+        case .typeMismatch(_, let context): return "\(path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context): return "\(path(context.codingPath)) is not an accepted value"
+        @unknown default: return "unreadable"
+        }
+    }
+
     /// Seeds everything; `progress` gets one line per record.
     @discardableResult
     public func seed(_ fixtures: Fixtures, progress: @Sendable (String) -> Void = { _ in }) async throws -> Summary {
         var summary = Summary()
-        let db = services.database
+        let db = database
         var brandIDs: [String: UUID] = [:]
         let total = fixtures.brands.count + fixtures.users.count + fixtures.kols.count + fixtures.campaigns.count
         var done = 0
@@ -141,8 +173,8 @@ public struct Seeder: Sendable {
 
         for brand in fixtures.brands {
             let (record, created) = try await db.withTransaction { connection in
-                if let existing = try await services.accounts.brand(named: brand.name, on: connection) { return (existing, false) }
-                return (try await services.accounts.createBrand(name: brand.name, on: connection), true)
+                if let existing = try await workflows.accounts.brand(named: brand.name, on: connection) { return (existing, false) }
+                return (try await workflows.accounts.createBrand(name: brand.name, on: connection), true)
             }
             brandIDs[brand.name] = record.id
             step("brand \(brand.name)", created: created)
@@ -157,11 +189,11 @@ public struct Seeder: Sendable {
                 }
                 brandID = id
             }
-            let exists = try await db.withConnection { try await services.accounts.user(email: email, on: $0) } != nil
+            let exists = try await db.withConnection { try await workflows.accounts.user(email: email, on: $0) } != nil
             if !exists {
-                let hash = try await services.passwords.hash(user.password)
+                let hash = try await hashPassword(user.password)
                 try await db.withTransaction { connection in
-                    _ = try await services.accounts.createUser(
+                    _ = try await workflows.accounts.createUser(
                         email: email, passwordHash: hash, role: user.role, brandID: brandID, displayName: user.displayName,
                         on: connection)
                 }
@@ -176,13 +208,13 @@ public struct Seeder: Sendable {
                 fullName: kol.fullName, city: kol.city, region: kol.region, niches: kol.niches,
                 socialAccounts: kol.socialAccounts, bank: kol.bank, into: &v)
             try v.validate()
-            let exists = try await db.withConnection { try await services.accounts.user(email: email, on: $0) } != nil
+            let exists = try await db.withConnection { try await workflows.accounts.user(email: email, on: $0) } != nil
             if !exists {
-                let hash = try await services.passwords.hash(kol.password)
+                let hash = try await hashPassword(kol.password)
                 try await db.withTransaction { connection in
-                    let user = try await services.accounts.createUser(
+                    let user = try await workflows.accounts.createUser(
                         email: email, passwordHash: hash, role: .kol, brandID: nil, displayName: profile.fullName, on: connection)
-                    try await services.kols.createProfile(kolID: user.id, profile, on: connection)
+                    try await workflows.kols.createProfile(kolID: user.id, profile, on: connection)
                 }
             }
             step("kol \(email)", created: !exists)
@@ -201,7 +233,7 @@ public struct Seeder: Sendable {
     /// Takes a campaign as far as its stage through the same workflows the API runs, as its officer
     /// would (and its KOLs register themselves). Returns false when it already exists.
     func seed(_ fixture: Campaign, brandID: UUID, on connection: PostgresConnection) async throws -> Bool {
-        let workflows = services.workflows
+        let workflows = workflows
         func actor(_ email: String) async throws -> Actor {
             guard let address = EmailAddress(email), let user = try await workflows.accounts.user(email: address, on: connection) else {
                 throw KolabError.invalid(field: "email", "fixture campaign \(fixture.title) names unknown user \(email)")
@@ -278,7 +310,7 @@ public struct Seeder: Sendable {
 
     /// Moves a demo deliverable through content review as its KOL, officer and brand would.
     func play(_ steps: [String], on id: UUID, kol: Actor, officer: Actor, brand: Actor, connection: PostgresConnection) async throws {
-        let workflows = services.workflows
+        let workflows = workflows
         var draft: UUID?
         func latest() throws -> UUID {
             guard let draft else { throw KolabError.invalid(field: "steps", "a review step needs a draft first") }
@@ -337,6 +369,6 @@ public struct Seeder: Sendable {
 
     /// Whether the database holds no users yet (then `serve` seeds it).
     public func databaseIsEmpty() async throws -> Bool {
-        try await services.database.withConnection { try await services.accounts.userCount(on: $0) } == 0
+        try await database.withConnection { try await workflows.accounts.userCount(on: $0) } == 0
     }
 }

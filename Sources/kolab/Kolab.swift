@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import KolabAPI
 import KolabDomain
+import KolabFixtures
 import KolabStore
 import Logging
 import NIOCore

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import KolabAPI
 import KolabDomain
+import KolabFixtures
 import KolabStore
 import Logging
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KolabAPI
 import KolabDomain
+import KolabFixtures
 import KolabStore
 import PostgresNIO
 import Testing
