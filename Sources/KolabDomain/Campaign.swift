@@ -159,6 +159,37 @@ public enum CampaignRules {
     public static let maxSlots = 10_000
     public static let maxRevisionRounds = 10
 
+    /// Whose campaign a new one is and who runs it, by the creator's role: a brand drafts for itself
+    /// and may not pick the officer (staff assign one); an officer may leave the officer out and runs
+    /// it; an admin names the brand.
+    public static func owners(brandID: UUID?, officerID: UUID?, by actor: Actor, into v: inout Validator) -> (brand: UUID?, officer: UUID?)
+    {
+        switch actor.role {
+        case .brand:
+            v.check(brandID == nil || brandID == actor.brandID, "brand_id", "must be your own brand")
+            v.check(officerID == nil, "officer_id", "is assigned by Kolab staff")
+            return (actor.brandID, nil)
+        case .officer:
+            v.check(brandID != nil, "brand_id", "is required")
+            return (brandID, officerID ?? actor.userID)
+        default:
+            v.check(brandID != nil, "brand_id", "is required")
+            return (brandID, officerID)
+        }
+    }
+
+    /// A campaign never has fewer slots than KOLs already accepted.
+    public static func checkSlotsAgainstAccepted(_ slots: Int?, accepted: Int) throws(KolabError) {
+        if let slots, slots < accepted {
+            throw KolabError.invalid(field: "kol_slots", "must be at least the \(accepted) KOLs already accepted")
+        }
+    }
+
+    /// Only Kolab staff assign or change a campaign's officer.
+    public static func checkOfficerChange(_ officerID: UUID?, by role: Role, into v: inout Validator) {
+        if role == .brand { v.check(officerID == nil, "officer_id", "is assigned by Kolab staff") }
+    }
+
     public static func checkPlatforms(_ platforms: [Platform], into v: inout Validator) {
         v.check(!platforms.isEmpty, "platforms", "must name at least one platform")
         v.check(Set(platforms).count == platforms.count, "platforms", "must not repeat a platform")

@@ -95,20 +95,7 @@ struct CampaignController {
         CampaignRules.checkInsightsAfterDays(insightsDays, into: &v)
         let terms = body.terms.terms
         CampaignRules.checkTerms(terms, into: &v)
-        var brandID = body.brandId
-        var officerID = body.officerId
-        switch actor.role {
-        case .brand:
-            // A brand drafts campaigns for itself only, and staff assign the officer.
-            v.check(body.brandId == nil || body.brandId == actor.brandID, "brand_id", "must be your own brand")
-            v.check(body.officerId == nil, "officer_id", "is assigned by Kolab staff")
-            brandID = actor.brandID
-        case .officer:
-            v.check(brandID != nil, "brand_id", "is required")
-            officerID = officerID ?? actor.userID
-        default:
-            v.check(brandID != nil, "brand_id", "is required")
-        }
+        let (brandID, officerID) = CampaignRules.owners(brandID: body.brandId, officerID: body.officerId, by: actor, into: &v)
         try v.validate()
         guard let brandID else { throw KolabError.invalid(v.errors) }
         let new = NewCampaign(
@@ -191,7 +178,7 @@ struct CampaignController {
                 changes.terms = terms
             }
             changes.officerID = body.officerId
-            if actor.role == .brand { v.check(body.officerId == nil, "officer_id", "is assigned by Kolab staff") }
+            CampaignRules.checkOfficerChange(body.officerId, by: actor.role, into: &v)
             try v.validate()
             return changes
         }
@@ -201,9 +188,7 @@ struct CampaignController {
             try CampaignAccess.mayEdit(actor, status: campaign.status)
             try CampaignMachine.checkEditable(status: campaign.status, changesTermsOrRules: changes.changesTermsOrRules)
             try ETag.requireMatch(request, current: campaign.version)
-            if let slots = changes.kolSlots, slots < campaign.acceptedCount {
-                throw KolabError.invalid(field: "kol_slots", "must be at least the \(campaign.acceptedCount) KOLs already accepted")
-            }
+            try CampaignRules.checkSlotsAgainstAccepted(changes.kolSlots, accepted: campaign.acceptedCount)
             if let officerID = changes.officerID, try await !services.campaigns.isOfficer(officerID, on: connection) {
                 throw KolabError.invalid(field: "officer_id", "must name a user with the officer role")
             }
