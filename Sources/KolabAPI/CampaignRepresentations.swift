@@ -2,13 +2,17 @@ import Foundation
 import KolabDomain
 import KolabStore
 
-/// Encodes an optional as an explicit `null` (clients see every field, set or not).
-struct NullEncoded<Value: Encodable & Sendable>: Encodable, Sendable {
-    var value: Value?
-    init(_ value: Value?) { self.value = value }
+/// An optional member written as an explicit `null` when it has no value (clients see every field,
+/// set or not), where Swift's synthesized `Encodable` would leave it out.
+@propertyWrapper
+struct ExplicitNull<Value: Encodable & Sendable>: Encodable, Sendable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        if let value { try container.encode(value) } else { try container.encodeNil() }
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
     }
 }
 
@@ -72,7 +76,7 @@ struct BriefResponse: Encodable, Sendable {
     var references: [String]
     var deliverables: [BriefDeliverable]
     var createdAt: Date
-    var publishedAt: NullEncoded<Date>
+    @ExplicitNull var publishedAt: Date?
 
     init(_ b: BriefRecord) {
         campaignId = b.campaignID
@@ -86,7 +90,7 @@ struct BriefResponse: Encodable, Sendable {
         references = b.content.references
         deliverables = b.content.deliverables
         createdAt = b.createdAt
-        publishedAt = NullEncoded(b.publishedAt)
+        publishedAt = b.publishedAt
     }
 
     /// Published versions never change; the status is the only thing that moves.
@@ -99,10 +103,10 @@ struct RegistrationResponse: Encodable, Sendable {
     var kolId: UUID
     var status: RegistrationStatus
     var pitch: String
-    var briefVersionAcknowledged: NullEncoded<Int>
+    @ExplicitNull var briefVersionAcknowledged: Int?
     /// True when an accepted KOL has not yet acknowledged the published brief version.
     var briefAcknowledgementRequired: Bool
-    var decidedAt: NullEncoded<Date>
+    @ExplicitNull var decidedAt: Date?
     var createdAt: Date
     var updatedAt: Date
 
@@ -112,10 +116,10 @@ struct RegistrationResponse: Encodable, Sendable {
         kolId = r.kolID
         status = r.status
         pitch = r.pitch
-        briefVersionAcknowledged = NullEncoded(r.briefVersionAcknowledged)
+        briefVersionAcknowledged = r.briefVersionAcknowledged
         briefAcknowledgementRequired =
             r.status == .accepted && r.publishedBriefVersion != nil && r.briefVersionAcknowledged != r.publishedBriefVersion
-        decidedAt = NullEncoded(r.decidedAt)
+        decidedAt = r.decidedAt
         createdAt = r.createdAt
         updatedAt = r.updatedAt
     }
@@ -170,23 +174,23 @@ struct DeliverableResponse: JSONWritable, Sendable {
 struct EventResponse: Encodable, Sendable {
     var id: UUID
     var at: Date
-    var actorId: NullEncoded<UUID>
-    var actorRole: NullEncoded<String>
+    @ExplicitNull var actorId: UUID?
+    @ExplicitNull var actorRole: String?
     var entityType: String
     var entityId: UUID
-    var from: NullEncoded<String>
-    var to: NullEncoded<String>
+    @ExplicitNull var from: String?
+    @ExplicitNull var to: String?
     var data: [String: String]
 
     init(_ e: EventRecord) {
         id = e.id
         at = e.at
-        actorId = NullEncoded(e.actorID)
-        actorRole = NullEncoded(e.actorRole)
+        actorId = e.actorID
+        actorRole = e.actorRole
         entityType = e.entityType
         entityId = e.entityID
-        from = NullEncoded(e.from)
-        to = NullEncoded(e.to)
+        from = e.from
+        to = e.to
         data = (try? JSONDecoder().decode([String: String].self, from: Data(e.dataJSON.utf8))) ?? [:]
     }
 }

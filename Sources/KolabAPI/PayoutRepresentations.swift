@@ -16,9 +16,9 @@ struct InsightsResponse: Encodable, Sendable {
     var engagements: Int64
     var evidenceUrls: [String]
     var status: String
-    var rejectionReason: NullEncoded<String>
+    @ExplicitNull var rejectionReason: String?
     var submittedAt: Date
-    var decidedAt: NullEncoded<Date>
+    @ExplicitNull var decidedAt: Date?
 
     init(_ r: InsightsRecord) {
         id = r.id
@@ -34,18 +34,18 @@ struct InsightsResponse: Encodable, Sendable {
         engagements = r.insights.engagements
         evidenceUrls = r.insights.evidenceUrls
         status = r.status
-        rejectionReason = NullEncoded(r.rejectionReason)
+        rejectionReason = r.rejectionReason
         submittedAt = r.submittedAt
-        decidedAt = NullEncoded(r.decidedAt)
+        decidedAt = r.decidedAt
     }
 }
 
 struct PayoutResponse: Encodable, Sendable {
     struct Breakdown: Encodable, Sendable {
-        var metric: NullEncoded<BonusMetric>
+        @ExplicitNull var metric: BonusMetric?
         var metricValue: Int64
-        var rateIdrPer1000: NullEncoded<Int64>
-        var capIdr: NullEncoded<Int64>
+        @ExplicitNull var rateIdrPer1000: Int64?
+        @ExplicitNull var capIdr: Int64?
         var withholdingBp: Int
     }
 
@@ -60,13 +60,13 @@ struct PayoutResponse: Encodable, Sendable {
     var taxIdr: Int64
     var netIdr: Int64
     var breakdown: Breakdown
-    var batchId: NullEncoded<UUID>
-    var bankReference: NullEncoded<String>
-    var failureReason: NullEncoded<String>
+    @ExplicitNull var batchId: UUID?
+    @ExplicitNull var bankReference: String?
+    @ExplicitNull var failureReason: String?
     /// Set while the payout cannot be batched (the KOL's bank details are missing).
-    var holdReason: NullEncoded<String>
-    var approvedAt: NullEncoded<Date>
-    var paidAt: NullEncoded<Date>
+    @ExplicitNull var holdReason: String?
+    @ExplicitNull var approvedAt: Date?
+    @ExplicitNull var paidAt: Date?
     var createdAt: Date
     var updatedAt: Date
 
@@ -82,15 +82,15 @@ struct PayoutResponse: Encodable, Sendable {
         taxIdr = p.breakdown.taxIdr
         netIdr = p.breakdown.netIdr
         breakdown = Breakdown(
-            metric: NullEncoded(p.breakdown.metric), metricValue: p.breakdown.metricValue,
-            rateIdrPer1000: NullEncoded(p.breakdown.rateIdrPer1000), capIdr: NullEncoded(p.breakdown.capIdr),
+            metric: p.breakdown.metric, metricValue: p.breakdown.metricValue,
+            rateIdrPer1000: p.breakdown.rateIdrPer1000, capIdr: p.breakdown.capIdr,
             withholdingBp: p.breakdown.withholdingBp)
-        batchId = NullEncoded(p.batchID)
-        bankReference = NullEncoded(p.bankReference)
-        failureReason = NullEncoded(p.failureReason)
-        holdReason = NullEncoded(p.holdReason)
-        approvedAt = NullEncoded(p.approvedAt)
-        paidAt = NullEncoded(p.paidAt)
+        batchId = p.batchID
+        bankReference = p.bankReference
+        failureReason = p.failureReason
+        holdReason = p.holdReason
+        approvedAt = p.approvedAt
+        paidAt = p.paidAt
         createdAt = p.createdAt
         updatedAt = p.updatedAt
     }
@@ -128,12 +128,12 @@ struct ReportResponse: Encodable, Sendable {
         var impressions: Int64
         var views: Int64
         var engagements: Int64
-        var engagementRate: NullEncoded<Double>
+        @ExplicitNull var engagementRate: Double?
         var costGrossIdr: Int64
         var costNetIdr: Int64
-        var cpmIdr: NullEncoded<Int64>
-        var cpeIdr: NullEncoded<Int64>
-        var medianDaysToPayment: NullEncoded<Double>
+        @ExplicitNull var cpmIdr: Int64?
+        @ExplicitNull var cpeIdr: Int64?
+        @ExplicitNull var medianDaysToPayment: Double?
     }
 
     struct Row: Encodable, Sendable {
@@ -146,12 +146,12 @@ struct ReportResponse: Encodable, Sendable {
         var impressions: Int64
         var views: Int64
         var engagements: Int64
-        var engagementRate: NullEncoded<Double>
-        var payoutStatus: NullEncoded<String>
+        @ExplicitNull var engagementRate: Double?
+        @ExplicitNull var payoutStatus: String?
         var grossIdr: Int64
         var netIdr: Int64
-        var cpmIdr: NullEncoded<Int64>
-        var cpeIdr: NullEncoded<Int64>
+        @ExplicitNull var cpmIdr: Int64?
+        @ExplicitNull var cpeIdr: Int64?
     }
 
     var campaignId: UUID
@@ -172,20 +172,20 @@ struct ReportResponse: Encodable, Sendable {
         let gross = ReportMath.sum(data.rows.map(\.grossIdr))
         totals = Totals(
             reach: reach, impressions: impressions, views: ReportMath.sum(data.rows.map(\.views)), engagements: engagements,
-            engagementRate: NullEncoded(ReportMath.engagementRate(engagements: engagements, reach: reach)), costGrossIdr: gross,
+            engagementRate: ReportMath.engagementRate(engagements: engagements, reach: reach), costGrossIdr: gross,
             costNetIdr: ReportMath.sum(data.rows.map(\.netIdr)),
-            cpmIdr: NullEncoded(ReportMath.cpm(grossIdr: gross, impressions: impressions)),
-            cpeIdr: NullEncoded(ReportMath.cpe(grossIdr: gross, engagements: engagements)),
-            medianDaysToPayment: NullEncoded(data.medianDaysToPayment.map { ($0 * 100).rounded() / 100 }))
+            cpmIdr: ReportMath.cpm(grossIdr: gross, impressions: impressions),
+            cpeIdr: ReportMath.cpe(grossIdr: gross, engagements: engagements),
+            medianDaysToPayment: data.medianDaysToPayment.map { ($0 * 100).rounded() / 100 })
         kols = data.rows.map { r in
             Row(
                 kolId: r.kolID, fullName: r.fullName, registrationStatus: r.registrationStatus, deliverables: r.deliverables,
                 deliverablesCompleted: r.deliverablesCompleted, reach: r.reach, impressions: r.impressions, views: r.views,
                 engagements: r.engagements,
-                engagementRate: NullEncoded(ReportMath.engagementRate(engagements: r.engagements, reach: r.reach)),
-                payoutStatus: NullEncoded(r.payoutStatus), grossIdr: r.grossIdr, netIdr: r.netIdr,
-                cpmIdr: NullEncoded(ReportMath.cpm(grossIdr: r.grossIdr, impressions: r.impressions)),
-                cpeIdr: NullEncoded(ReportMath.cpe(grossIdr: r.grossIdr, engagements: r.engagements)))
+                engagementRate: ReportMath.engagementRate(engagements: r.engagements, reach: r.reach),
+                payoutStatus: r.payoutStatus, grossIdr: r.grossIdr, netIdr: r.netIdr,
+                cpmIdr: ReportMath.cpm(grossIdr: r.grossIdr, impressions: r.impressions),
+                cpeIdr: ReportMath.cpe(grossIdr: r.grossIdr, engagements: r.engagements))
         }
     }
 }

@@ -1,11 +1,4 @@
 import Foundation
-import Hummingbird
-import HummingbirdTesting
-import KolabAPI
-import KolabDomain
-import KolabFixtures
-import KolabStore
-import Logging
 import Testing
 
 /// The README is a promise to the first person who runs it: its walk-through, run as written against
@@ -38,20 +31,7 @@ struct ReadmeTests {
     @Test func everyStepOfTheWalkThroughSucceedsAgainstARealServer() async throws {
         let steps = try Self.walkThrough()
         #expect(steps.components(separatedBy: "curl ").count > 40, "the walk-through was found")
-        let url = try await TestDatabase.shared.makeDatabase()
-        var configuration = Configuration(databaseURL: url, home: repositoryRoot)
-        configuration.port = 0
-        configuration.bcryptCost = 4
-        configuration.logLevel = testLogger.logLevel
-        configuration.leaseTimeout = .seconds(20)  // the suite's parallel load, not an outage
-        let seeding = configuration
-        try await Database.withTemporary(url, logger: testLogger) { database in
-            let seeder = Seeder(services: Services(configuration: seeding, database: database, logger: testLogger))
-            _ = try await seeder.seed(try Seeder.load(from: seeding.fixturesFolder))
-        }
-        let app = try buildApplication(configuration, logger: testLogger)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
+        try await LiveDemo.run { port in
             // Every request must succeed (`--fail-with-body`), and any failing step stops the script.
             let script = """
                 set -euo pipefail
@@ -62,23 +42,12 @@ struct ReadmeTests {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kolab-readme-\(UUID())")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", script]
-            process.currentDirectoryURL = folder
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let bytes = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let text = String(decoding: bytes, as: UTF8.self)
-            #expect(process.terminationStatus == 0, "the walk-through stopped:\n\(text.suffix(3000))")
+            let (status, text) = try await LiveDemo.bash(["-c", script], in: folder)
+            #expect(status == 0, "the walk-through stopped:\n\(text.suffix(3000))")
             #expect(text.contains("WALK-THROUGH DONE"))
             #expect(text.contains("Idempotent-Replayed: true") || text.contains("idempotent-replayed: true"))
             #expect(text.contains("\"paid_count\":1"), "the payout was settled")
         }
-        try await TestDatabase.shared.dropDatabase(url)
     }
 
     /// Links in the README point at files of the repository (a fresh clone has nothing else).

@@ -137,14 +137,23 @@ struct ResilienceTests {
         func send(_ text: String) { _ = text.withCString { Glibc.send(fd, $0, strlen($0), 0) } }
 
         /// What the server sends until it closes or 5 s pass; `closed` when it closed the connection.
-        func read() -> (text: String, closed: Bool) {
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count == 0 { return (String(decoding: bytes, as: UTF8.self), true) }
-                if count < 0 { return (String(decoding: bytes, as: UTF8.self), false) }
-                bytes += buffer[0..<count]
+        /// Read on a Dispatch thread, never blocking one of Swift's cooperative threads (the server
+        /// under test needs them).
+        func read() async -> (text: String, closed: Bool) {
+            let fd = self.fd
+            return await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    var bytes: [UInt8] = []
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    while true {
+                        let count = recv(fd, &buffer, buffer.count, 0)
+                        if count <= 0 {
+                            continuation.resume(returning: (String(decoding: bytes, as: UTF8.self), count == 0))
+                            return
+                        }
+                        bytes += buffer[0..<count]
+                    }
+                }
             }
         }
 
@@ -169,19 +178,19 @@ struct ResilienceTests {
             // The third connection is past the cap: a clear refusal, then the socket closes.
             let third = try RawSocket(port: port)
             third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            let refused = third.read()
+            let refused = await third.read()
             #expect(refused.text.hasPrefix("HTTP/1.1 503"), "\(refused.text)")
             #expect(refused.text.lowercased().contains("retry-after: 1"))
             #expect(refused.closed)
             // The idle one and the half-sent one are closed by the idle timeout.
-            #expect(idle.read().closed)
-            #expect(halfSent.read().closed)
+            #expect(await idle.read().closed)
+            #expect(await halfSent.read().closed)
             for socket in [idle, halfSent, third] { socket.close() }
             // Below the cap again: served.
             try await Task.sleep(for: .milliseconds(200))
             let fresh = try RawSocket(port: port)
             fresh.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            #expect(fresh.read().text.hasPrefix("HTTP/1.1 200"))
+            #expect(await fresh.read().text.hasPrefix("HTTP/1.1 200"))
             fresh.close()
         }
         try await TestDatabase.shared.dropDatabase(url)

@@ -61,8 +61,8 @@ struct StreamingJSONEncoderTests {
         var empty: [Int]
         var matrix: [[Int]]
         var single: [String: Int]
-        var explicitNull: NullEncoded<Int>
-        var presentNull: NullEncoded<Date>
+        @ExplicitNull var explicitNull: Int?
+        @ExplicitNull var presentNull: Date?
         var postURL: String
     }
 
@@ -81,7 +81,7 @@ struct StreamingJSONEncoderTests {
         inner: Inner(feeIdr: 1_500_000, rateIdrPer1000: 2000, label: nil),
         inners: [Inner(feeIdr: 0, rateIdrPer1000: -1, label: "a"), Inner(feeIdr: 9, rateIdrPer1000: 10, label: "")],
         empty: [], matrix: [[1, 2], [], [3]], single: ["only_key": 1],
-        explicitNull: NullEncoded(nil), presentNull: NullEncoded(Date(timeIntervalSince1970: 86_399)),
+        explicitNull: nil, presentNull: Date(timeIntervalSince1970: 86_399),
         postURL: "https://example.id/p/1")
 
     static func parse(_ text: String) throws -> NSDictionary? {

@@ -251,9 +251,9 @@ struct PayoutController {
         for r in report.kols {
             let fields: [String] = [
                 r.kolId.uuidString.lowercased(), r.fullName, r.registrationStatus, "\(r.deliverables)", "\(r.deliverablesCompleted)",
-                "\(r.reach)", "\(r.impressions)", "\(r.views)", "\(r.engagements)", r.engagementRate.value.map { "\($0)" } ?? "",
-                r.payoutStatus.value ?? "", "\(r.grossIdr)", "\(r.netIdr)", r.cpmIdr.value.map(String.init) ?? "",
-                r.cpeIdr.value.map(String.init) ?? "",
+                "\(r.reach)", "\(r.impressions)", "\(r.views)", "\(r.engagements)", r.engagementRate.map { "\($0)" } ?? "",
+                r.payoutStatus ?? "", "\(r.grossIdr)", "\(r.netIdr)", r.cpmIdr.map(String.init) ?? "",
+                r.cpeIdr.map(String.init) ?? "",
             ]
             text += fields.map(BankFile.field).joined(separator: ",") + "\n"
         }
