@@ -38,7 +38,9 @@ struct AccessLogMiddleware: RouterMiddleware {
     }
 }
 
-/// Headers every response carries: `X-Content-Type-Options: nosniff`, and `Cache-Control: no-store`
+/// Headers every response carries: `X-Content-Type-Options: nosniff`, a frame-ancestors policy (no
+/// page of Kolab's may be framed by another site: the console's forms must not be clickjacked), and
+/// `Cache-Control: no-store`
 /// on the routes whose answers can hold a token or bank details (login, the current token, KOL
 /// profiles and sign-up, a batch's bank file), replays included.
 struct SecurityHeadersMiddleware: RouterMiddleware {
@@ -52,6 +54,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
+        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = "frame-ancestors 'none'" }
         if Self.isPrivate(request.uri.path) { response.headers[.cacheControl] = "no-store" }
         return response
     }

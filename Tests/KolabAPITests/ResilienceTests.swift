@@ -203,6 +203,7 @@ struct ResilienceTests {
             let nosniff = HTTPField.Name("X-Content-Type-Options")!
             let health = try await app.get("/health")
             #expect(health.headers[nosniff] == "nosniff")
+            #expect(health.headers[.contentSecurityPolicy] == "frame-ancestors 'none'")
             #expect(try await app.get("/v1/nothing").headers[nosniff] == "nosniff")
             let kol = try await app.kol()
             let login = try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword])
