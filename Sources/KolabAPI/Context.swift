@@ -65,21 +65,6 @@ public struct KolabRequestContext: RequestContext {
 
 /// Kolab's JSON: snake_case keys, RFC 3339 UTC timestamps (responses: `StreamingJSONEncoder`).
 public enum KolabJSON {
-    static func makeDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        // RFC 3339 with or without fractional seconds. Decoding through the value's own container
-        // puts the field's name in the error, so a bad date is a 422 naming it.
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time")
-        }
-        return decoder
-    }
-
     public struct Encoder: ResponseEncoder {
         public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
             let buffer = try StreamingJSONEncoder().encode(value)
@@ -90,12 +75,12 @@ public enum KolabJSON {
         }
     }
 
-    /// Decoding goes through `Request.decodeBody`, which maps every failure to a problem; this
-    /// conformance only satisfies the protocol.
+    /// Decoding goes through `Request.decodeBody` (the strict `BodyDecoder`); this conformance uses the
+    /// same decoder, so no route can reach a laxer one.
     public struct Decoder: RequestDecoder {
         public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-            return try makeDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try BodyDecoder.decode(T.self, from: buffer.readableBytesView)
         }
     }
 }

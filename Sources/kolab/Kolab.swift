@@ -14,7 +14,7 @@ struct Kolab: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         abstract: "Kolab: influencer campaigns between brands and KOLs, with a project officer in the middle.",
-        version: KolabVersion.current,
+        version: Configuration.version,
         subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, SecretKey.self])
 }
 
@@ -40,10 +40,6 @@ struct CommonOptions: ParsableArguments {
         }
         return url
     }
-}
-
-enum KolabVersion {
-    static let current = Configuration.version
 }
 
 /// A failure the command reports in one line and exits.
