@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
         .package(url: "https://github.com/apple/swift-http-types.git", .upToNextMinor(from: "1.8.0")),
         .package(url: "https://github.com/apple/swift-nio-extras.git", .upToNextMinor(from: "1.35.2")),
+        .package(url: "https://github.com/swift-server/async-http-client.git", .upToNextMinor(from: "1.37.0")),
     ],
     targets: [
         // Pure domain: states, transitions, money, validation rules. No I/O.
@@ -56,6 +57,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Webhook delivery: the outbox worker (a service in every instance), Standard Webhooks signing,
+        // the address policy applied before each attempt. SQL stays in KolabStore (WebhookStore).
+        .target(
+            name: "KolabWebhooks",
+            dependencies: [
+                "KolabDomain",
+                "KolabStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: routes, request types, conventions (problems, idempotency, paging, ETags).
         .target(
             name: "KolabAPI",
@@ -63,6 +83,7 @@ let package = Package(
                 "KolabDomain",
                 "KolabStore",
                 "KolabFixtures",
+                "KolabWebhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -107,6 +128,7 @@ let package = Package(
             name: "KolabAPITests",
             dependencies: [
                 "KolabAPI",
+                "KolabWebhooks",
                 "KolabFixtures",
                 "KolabStore",
                 "KolabDomain",

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KolabDomain
 import KolabStore
+import KolabWebhooks
 import Logging
 import Metrics
 import NIOCore
@@ -39,7 +40,8 @@ public func buildApplication(
         logger: logger)
     app.addServices(
         DatabaseSupervisor(database: database, url: configuration.databaseURL, configuration: poolConfiguration, logger: logger),
-        Housekeeping(database: database, interval: configuration.housekeepingInterval, logger: logger))
+        Housekeeping(database: database, interval: configuration.housekeepingInterval, logger: logger),
+        WebhookWorker(database: database, box: configuration.secretBox, settings: configuration.webhookSettings, logger: logger))
     return app
 }
 
@@ -80,6 +82,7 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     ContentController(services: services).register(table)
     PayoutController(services: services).register(table)
     WorklistController(services: services).register(table)
+    WebhookController(services: services).register(table)
     return BuiltRoutes(router: router, routes: table.entries)
 }
 
@@ -137,4 +140,16 @@ enum MetricsRegistry {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
     }()
+}
+
+extension Configuration {
+    var webhookSettings: WebhookWorker.Settings {
+        var settings = WebhookWorker.Settings()
+        settings.development = development
+        settings.schedule = RetrySchedule(delays: webhookRetrySchedule)
+        settings.lease = webhookLease
+        settings.pollInterval = webhookPollInterval
+        settings.timeout = webhookTimeout
+        return settings
+    }
 }

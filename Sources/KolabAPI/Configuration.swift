@@ -34,8 +34,16 @@ public struct Configuration: Sendable {
     public var housekeepingInterval: Duration = .seconds(600)
     /// The one browser origin allowed to call the API from scripts (CORS); nil: no CORS headers at all.
     public var corsAllowOrigin: String?
-    /// Development mode relaxes rules meant for production (webhooks to private addresses).
+    /// Development mode relaxes rules meant for production (webhooks to http and private addresses).
     public var development: Bool = false
+    /// When failed webhook deliveries are tried again (`KOLAB_WEBHOOK_RETRY_SCHEDULE`).
+    public var webhookRetrySchedule: [Duration] = RetrySchedule.standard.delays
+    /// A delivery claim older than this is taken over by another instance.
+    public var webhookLease: Duration = .seconds(60)
+    /// The webhook worker's fallback poll (LISTEN/NOTIFY wakes it at once).
+    public var webhookPollInterval: Duration = .seconds(5)
+    /// How long a receiver has to answer one delivery.
+    public var webhookTimeout: Duration = .seconds(15)
     /// The folder holding `sql/`, `fixtures/` and `openapi.json`.
     public var home: URL
     /// The service key (`KOLAB_SECRET_KEY`) that seals stored answers and webhook secrets. Every

@@ -26,7 +26,17 @@ extension Request {
         }
         return try BodyDecoder.decode(T.self, from: buffer.readableBytesView)
     }
+
+    /// For actions that take nothing: no body, or `{}`; any member is a 422 naming it.
+    func decodeEmptyBody(context: KolabRequestContext) async throws {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return }
+        _ = try BodyDecoder.decode(NoMembers.self, from: buffer.readableBytesView)
+    }
 }
+
+/// A body with no members.
+struct NoMembers: Decodable {}
 
 extension KolabError {
     static func decoding(_ error: DecodingError) -> KolabError {

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdBcrypt
 import KolabDomain
 import KolabStore
+import KolabWebhooks
 import Logging
 import NIOCore
 import NIOPosix
@@ -24,6 +25,8 @@ public struct Services: Sendable {
     public let events: EventStore
     public let worklist: WorklistStore
     public let passwords: PasswordHasher
+    public let webhooks: WebhookStore
+    public let webhookAddresses: WebhookAddressGuard
     let cursors: CursorCodec
 
     public init(configuration: Configuration, database: Database, logger: Logger) {
@@ -41,6 +44,8 @@ public struct Services: Sendable {
         self.idempotency = IdempotencyStore(logger: logger, box: configuration.secretBox)
         self.worklist = WorklistStore(logger: logger)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+        self.webhooks = WebhookStore(logger: logger)
+        self.webhookAddresses = WebhookAddressGuard(development: configuration.development)
         self.cursors = CursorCodec(auth: auth, database: database)
     }
 
