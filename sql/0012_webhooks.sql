@@ -21,6 +21,8 @@ CREATE TABLE webhook_endpoints (
     previous_secret_expires_at  timestamptz,
     -- The first failed attempt since the last success: five days of that disables the endpoint.
     failing_since               timestamptz,
+    -- The ETag: bumped by every change a user makes (and by the worker disabling the endpoint).
+    version                     integer NOT NULL DEFAULT 1 CHECK (version >= 1),
     created_by                  uuid NOT NULL REFERENCES users (id),
     created_at                  timestamptz NOT NULL DEFAULT now(),
     updated_at                  timestamptz NOT NULL DEFAULT now(),

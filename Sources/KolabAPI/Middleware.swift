@@ -42,13 +42,14 @@ struct AccessLogMiddleware: RouterMiddleware {
 /// page of Kolab's may be framed by another site: the console's forms must not be clickjacked), and
 /// `Cache-Control: no-store`
 /// on the routes whose answers can hold a token or bank details (login, the current token, KOL
-/// profiles and sign-up, a batch's bank file), replays included.
+/// profiles and sign-up, a batch's bank file, webhook endpoints whose create and rotate answers hold
+/// a secret), replays included.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = KolabRequestContext
 
     static func isPrivate(_ path: String) -> Bool {
         path.hasPrefix("/v1/auth/") || path == "/v1/kols" || path.hasPrefix("/v1/kols/") || path.hasPrefix("/v1/payout-batches/")
-            || path == "/v1/me"
+            || path == "/v1/me" || path.hasPrefix("/v1/webhook-endpoints")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -14,6 +14,7 @@ public struct WebhookEndpointRecord: Sendable, Equatable {
     public var enabled: Bool
     public var disabledReason: String?
     public var previousSecretExpiresAt: Date?
+    public var version: Int
     public var createdBy: UUID
     public var createdAt: Date
     public var updatedAt: Date
@@ -105,21 +106,21 @@ public struct WebhookStore: Sendable {
 
     static let endpointColumns = """
         e.id, e.scope, e.brand_id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason,
-        e.previous_secret_expires_at, e.created_by, e.created_at, e.updated_at, \(Keyset.micros("e.created_at"))
+        e.previous_secret_expires_at, e.version, e.created_by, e.created_at, e.updated_at, \(Keyset.micros("e.created_at"))
         """
 
     private func endpoints(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [WebhookEndpointRecord] {
         var result: [WebhookEndpointRecord] = []
         let rows = try await connection.run(query, logger: logger)
         for try await row in rows.decode(
-            (UUID, String, UUID?, String, String, [String], Bool, String?, Date?, UUID, Date, Date, Int64).self)
+            (UUID, String, UUID?, String, String, [String], Bool, String?, Date?, Int, UUID, Date, Date, Int64).self)
         {
             guard let scope = WebhookScope(rawValue: row.1) else { throw KolabError(.internal, "unknown webhook scope \(row.1)") }
             result.append(
                 WebhookEndpointRecord(
                     id: row.0, scope: scope, brandID: row.2, url: row.3, description: row.4, eventTypes: row.5, enabled: row.6,
-                    disabledReason: row.7, previousSecretExpiresAt: row.8, createdBy: row.9, createdAt: row.10, updatedAt: row.11,
-                    position: PagePosition(micros: row.12, id: row.0)))
+                    disabledReason: row.7, previousSecretExpiresAt: row.8, version: row.9, createdBy: row.10, createdAt: row.11,
+                    updatedAt: row.12, position: PagePosition(micros: row.13, id: row.0)))
         }
         return result
     }
@@ -164,8 +165,11 @@ public struct WebhookStore: Sendable {
         public init() {}
     }
 
-    /// Applies a `PATCH`; enabling clears the reason it was disabled and its failure streak.
-    public func update(id: UUID, _ change: EndpointChange, on connection: PostgresConnection) async throws -> WebhookEndpointRecord {
+    /// Applies a `PATCH` made to `version` (nil when the endpoint changed since: 412); enabling clears
+    /// the reason it was disabled and its failure streak.
+    public func update(id: UUID, version: Int, _ change: EndpointChange, on connection: PostgresConnection) async throws
+        -> WebhookEndpointRecord?
+    {
         try await endpoints(
             """
             UPDATE webhook_endpoints e SET
@@ -177,10 +181,11 @@ public struct WebhookStore: Sendable {
                                        WHEN \(change.enabled)::boolean IS FALSE THEN coalesce(e.disabled_reason, 'Disabled by a user.')
                                        ELSE e.disabled_reason END,
                 failing_since = CASE WHEN \(change.enabled)::boolean IS TRUE THEN NULL ELSE e.failing_since END,
-                updated_at = now()
-            WHERE e.id = \(id)
+                version = e.version + 1, updated_at = now()
+            WHERE e.id = \(id) AND e.version = \(version)
             RETURNING \(unescaped: Self.endpointColumns)
-            """, on: connection)[0]
+            """, on: connection
+        ).first
     }
 
     /// Deletes an endpoint with its messages and their attempts.
@@ -195,7 +200,8 @@ public struct WebhookStore: Sendable {
         try await endpoints(
             """
             UPDATE webhook_endpoints e SET previous_secret = e.secret, secret = \(ByteBuffer(bytes: sealedSecret)),
-                previous_secret_expires_at = now() + \(Int(overlap.components.seconds)) * interval '1 second', updated_at = now()
+                previous_secret_expires_at = now() + \(Int(overlap.components.seconds)) * interval '1 second',
+                version = e.version + 1, updated_at = now()
             WHERE e.id = \(id)
             RETURNING \(unescaped: Self.endpointColumns)
             """, on: connection)[0]
@@ -390,7 +396,10 @@ public struct WebhookStore: Sendable {
                         WHEN NOT \(success) AND e.failing_since < now() - interval '5 days'
                             THEN 'Every delivery failed for 5 days; PATCH {"enabled": true} to try again.'
                         ELSE e.disabled_reason END,
-                    updated_at = now()
+                    version = CASE WHEN \(disable)::text IS NOT NULL OR (NOT \(success) AND e.failing_since < now() - interval '5 days')
+                                   THEN e.version + 1 ELSE e.version END,
+                    updated_at = CASE WHEN \(disable)::text IS NOT NULL OR (NOT \(success) AND e.failing_since < now() - interval '5 days')
+                                      THEN now() ELSE e.updated_at END
                 WHERE e.id = \(message.endpointID) AND e.enabled
                   AND ((\(success) AND e.failing_since IS NOT NULL)
                        OR (NOT \(success) AND (e.failing_since IS NULL OR e.failing_since < now() - interval '5 days'

@@ -109,7 +109,8 @@ struct WebhookController {
                 eventTypes: WebhookRules.stored(eventTypes: body.eventTypes), sealedSecret: sealed, by: actor, on: connection)
         }
         return Response.created(
-            WebhookEndpointResponse(endpoint, secret: secret), location: "/v1/webhook-endpoints/\(endpoint.id)")
+            WebhookEndpointResponse(endpoint, secret: secret), location: "/v1/webhook-endpoints/\(endpoint.id)",
+            etag: ETag.value(version: endpoint.version))
     }
 
     @Sendable func list(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -130,7 +131,7 @@ struct WebhookController {
     @Sendable func show(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try manager(context)
         let endpoint = try await services.read(context) { try await visibleEndpoint(context, actor: actor, on: $0) }
-        return Response.json(WebhookEndpointResponse(endpoint))
+        return Response.json(WebhookEndpointResponse(endpoint), etag: ETag.value(version: endpoint.version))
     }
 
     @Sendable func update(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -141,6 +142,7 @@ struct WebhookController {
         let url = body.url?.trimmingCharacters(in: .whitespaces)
         let current = try await services.read(context) { try await visibleEndpoint(context, actor: actor, on: $0) }
         try await validate(url: url, eventTypes: body.eventTypes, description: body.description, scope: current.scope)
+        try ETag.requireMatch(request, current: current.version)
         var change = WebhookStore.EndpointChange()
         change.url = url
         change.description = body.description
@@ -148,9 +150,12 @@ struct WebhookController {
         change.enabled = body.enabled
         let endpoint = try await services.write(context) { connection in
             let endpoint = try await visibleEndpoint(context, actor: actor, lock: true, on: connection)
-            return try await store.update(id: endpoint.id, change, on: connection)
+            return try await store.update(id: endpoint.id, version: current.version, change, on: connection)
         }
-        return Response.json(WebhookEndpointResponse(endpoint))
+        guard let endpoint else {
+            throw KolabError(.preconditionFailed, "The endpoint changed while you were editing it; read it again and retry.")
+        }
+        return Response.json(WebhookEndpointResponse(endpoint), etag: ETag.value(version: endpoint.version))
     }
 
     @Sendable func delete(_ request: Request, context: KolabRequestContext) async throws -> Response {
@@ -171,7 +176,7 @@ struct WebhookController {
             let endpoint = try await visibleEndpoint(context, actor: actor, lock: true, on: connection)
             return try await store.rotate(id: endpoint.id, sealedSecret: sealed, overlap: Self.rotationOverlap, on: connection)
         }
-        return Response.json(WebhookEndpointResponse(endpoint, secret: secret))
+        return Response.json(WebhookEndpointResponse(endpoint, secret: secret), etag: ETag.value(version: endpoint.version))
     }
 
     @Sendable func sendTest(_ request: Request, context: KolabRequestContext) async throws -> Response {
