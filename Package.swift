@@ -125,6 +125,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "KolabWebhooksTests",
+            dependencies: [
+                "KolabWebhooks",
+                "KolabDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KolabAPITests",
             dependencies: [
                 "KolabAPI",
