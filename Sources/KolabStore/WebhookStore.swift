@@ -434,6 +434,19 @@ public struct WebhookStore: Sendable {
         return 0
     }
 
+    /// Deletes messages that are done (delivered or failed) and older than `age`, with their attempts.
+    public func purgeFinished(olderThan age: Duration, on connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.run(
+            """
+            WITH gone AS (
+                DELETE FROM webhook_messages
+                WHERE status <> 'pending' AND created_at < now() - \(Int(age.components.seconds)) * interval '1 second' RETURNING 1)
+            SELECT count(*)::int FROM gone
+            """, logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
     /// Appends `AND (created_at, id) < (position)`: keyset paging for lists that are newest first.
     static func before(_ position: PagePosition?, createdAt: String, id: String, into query: inout PostgresQuery) {
         guard let position else { return }

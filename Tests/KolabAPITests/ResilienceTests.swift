@@ -281,11 +281,32 @@ struct ResilienceTests {
             )
             try await app.execute("UPDATE login_failures SET failed_at = now() - interval '16 minutes'")
             try await app.execute("UPDATE login_address_failures SET failed_at = now() - interval '16 minutes'")
+            // Webhook messages: a month of the deliveries log is kept; a message still pending never goes.
+            let endpoint = try await app.post(
+                "/v1/webhook-endpoints", token: admin.token, ["url": "https://hooks.example.com/kolab", "event_types": ["*"]])
+            let endpointID = try #require(endpoint["id"])
+            try await app.execute(
+                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'paused by the test' WHERE id = \(UUID(uuidString: endpointID)!)"
+            )
+            var messages: [String] = []
+            for _ in 0..<4 {
+                messages.append(try #require(try await app.post("/v1/webhook-endpoints/\(endpointID)/test", token: admin.token)["id"]))
+            }
+            let ids = messages.map { UUID(uuidString: $0)! }
+            try await app.execute(
+                "UPDATE webhook_messages SET status = 'delivered', delivered_at = now(), created_at = now() - interval '31 days' WHERE id = \(ids[0])"
+            )
+            try await app.execute(
+                "UPDATE webhook_messages SET status = 'failed', created_at = now() - interval '31 days' WHERE id = \(ids[1])")
+            try await app.execute("UPDATE webhook_messages SET created_at = now() - interval '31 days' WHERE id = \(ids[2])")
+            try await app.execute("UPDATE webhook_messages SET status = 'delivered', delivered_at = now() WHERE id = \(ids[3])")
             let report = try await app.sql { try await Housekeeping(database: $0, logger: testLogger).runOnce() }
             #expect(report.ran)
             #expect(report.idempotencyKeys == 1)
             #expect(report.tokens == 2)
             #expect(report.loginFailures == 2)
+            #expect(report.webhookMessages == 2)
+            #expect(try await app.count("SELECT count(*)::int FROM webhook_messages WHERE id = ANY(\(Array(ids[2...])))") == 2)
             #expect(try await app.count("SELECT count(*)::int FROM idempotency_keys WHERE key = 'fresh'") == 1)
             #expect(try await app.get("/v1/me", token: admin.token).status == .ok)
             #expect(try await app.count("SELECT count(*)::int FROM login_failures") == 0)
