@@ -70,7 +70,8 @@ struct TestApp: Sendable {
     /// Runs `test` with two service instances (each its own pool and router) on one fresh database:
     /// what several deployed instances look like to the invariants kept in PostgreSQL.
     static func runTwoInstances(
-        poolSize: Int = 10, _ test: @Sendable (TestApp, TestApp) async throws -> Void
+        poolSize: Int = 10, configure: @Sendable (inout Configuration) -> Void = { _ in },
+        _ test: @Sendable (TestApp, TestApp) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.shared.makeDatabase()
         let sharedKey = SecretBox(base64: SecretBox.newKeyBase64())!
@@ -81,6 +82,7 @@ struct TestApp: Sendable {
             configuration.leaseTimeout = .seconds(20)
             configuration.secretBox = sharedKey  // instances of one deployment share the service key
             configuration.logLevel = testLogger.logLevel
+            configure(&configuration)
             return configuration
         }
         let first = try buildApplication(configuration(), logger: testLogger)
