@@ -35,8 +35,14 @@ extension Request {
     }
 }
 
-/// A body with no members.
-struct NoMembers: Decodable {}
+/// A body with no members. It opens its object, so that the decoder sees (and refuses) every member sent.
+struct NoMembers: Decodable {
+    private enum NoKeys: CodingKey {}
+
+    init(from decoder: any Decoder) throws {
+        _ = try decoder.container(keyedBy: NoKeys.self)
+    }
+}
 
 extension KolabError {
     static func decoding(_ error: DecodingError) -> KolabError {

@@ -66,7 +66,9 @@ public struct WebhookWorker: Service {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.perEndpoint)
+        // The per-endpoint cap is the claim's (4 across instances); many customers' endpoints can share one
+        // host (a CRM's or a gateway's), so the client's per-host limit must not be that cap.
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let doorbell = Doorbell()
         let inFlight = InFlightCount()
