@@ -83,6 +83,20 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     PayoutController(services: services).register(table)
     WorklistController(services: services).register(table)
     WebhookController(services: services).register(table)
+
+    // The web console: HTML pages under /app, outside the API's route table and document.
+    let renderer = try ConsoleRenderer()
+    router.get("/app/static/app.css") { _, _ in
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600",
+                .contentLength: "\(renderer.stylesheet.readableBytes)",
+            ],
+            body: .init(byteBuffer: renderer.stylesheet))
+    }
+    let console = router.group("app").add(middleware: ConsoleMiddleware(services: services, renderer: renderer))
+    ConsoleController(services: services).register(console)
     return BuiltRoutes(router: router, routes: table.entries)
 }
 

@@ -20,6 +20,8 @@ public struct KolabRequestContext: RequestContext {
     var connection: PostgresConnection?
     /// The transaction that `IdempotencyMiddleware` opened for this request, if any.
     var transaction: PostgresConnection?
+    /// Set on web console requests (`ConsoleMiddleware`): errors become pages, not problem documents.
+    var console: ConsoleState?
 
     /// The peer of the connection (nil in router tests, which have no socket).
     public let remoteAddress: SocketAddress?

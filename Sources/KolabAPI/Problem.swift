@@ -49,6 +49,9 @@ extension KolabError: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        if let console = (context as? KolabRequestContext)?.console {
+            return console.renderer.errorPage(self, state: console)
+        }
         let (status, title, slug) = code.http
         let problem = Problem(
             type: "urn:kolab:problem:\(slug)", title: title, status: Int(status.code),

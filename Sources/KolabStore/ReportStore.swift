@@ -34,6 +34,26 @@ public struct ReportStore: Sendable {
         self.logger = logger
     }
 
+    /// Registrations and deliverables by state for each of `campaignIDs` (the console's campaign lists).
+    public func funnels(campaignIDs: [UUID], on connection: PostgresConnection) async throws
+        -> [UUID: (registrations: [String: Int], deliverables: [String: Int])]
+    {
+        var result: [UUID: (registrations: [String: Int], deliverables: [String: Int])] = [:]
+        guard !campaignIDs.isEmpty else { return result }
+        let rows = try await connection.run(
+            """
+            SELECT 'r', campaign_id, status, count(*)::int FROM registrations WHERE campaign_id = ANY(\(campaignIDs)) GROUP BY 2, 3
+            UNION ALL
+            SELECT 'd', campaign_id, status, count(*)::int FROM deliverables WHERE campaign_id = ANY(\(campaignIDs)) GROUP BY 2, 3
+            """, logger: logger)
+        for try await (kind, campaignID, status, count) in rows.decode((String, UUID, String, Int).self) {
+            var entry = result[campaignID] ?? ([:], [:])
+            if kind == "r" { entry.registrations[status] = count } else { entry.deliverables[status] = count }
+            result[campaignID] = entry
+        }
+        return result
+    }
+
     /// `onlyKol` narrows everything to one KOL's own figures (what a KOL may read).
     public func report(campaignID: UUID, onlyKol: UUID?, on connection: PostgresConnection) async throws -> ReportData {
         var registrationFunnel: [String: Int] = [:]

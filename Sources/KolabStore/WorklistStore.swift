@@ -65,6 +65,49 @@ public struct WorklistStore: Sendable {
         return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
     }
 
+    /// A draft waiting for a brand's review, with what its page lists show.
+    public struct ReviewQueueEntry: Sendable, Equatable {
+        public var draftID: UUID
+        public var version: Int
+        public var caption: String
+        public var deliverableID: UUID
+        public var deliverableKey: String
+        public var platform: String
+        public var format: String
+        public var kolName: String
+        public var campaignID: UUID
+        public var campaignTitle: String
+        public var waitingSince: Date
+        public var draftDueAt: Date
+    }
+
+    /// The drafts waiting on a brand (the web console's review queue), oldest first: the current
+    /// version of every deliverable in brand review in the brand's campaigns that are not cancelled, or
+    /// of one campaign. At most `limit`.
+    public func brandReviewQueue(brandID: UUID, campaignID: UUID?, limit: Int, on connection: PostgresConnection) async throws
+        -> [ReviewQueueEntry]
+    {
+        var entries: [ReviewQueueEntry] = []
+        let rows = try await connection.run(
+            """
+            SELECT d.id, d.version, d.caption, x.id, x.key, x.platform, x.format, k.full_name, c.id, c.title, x.updated_at, x.draft_due_at
+            FROM deliverables x
+            JOIN campaigns c ON c.id = x.campaign_id
+            JOIN drafts d ON d.deliverable_id = x.id AND d.version = x.current_draft_version
+            JOIN kol_profiles k ON k.kol_id = x.kol_id
+            WHERE x.status = 'in_brand_review' AND c.brand_id = \(brandID) AND c.status <> 'cancelled'
+              AND (\(campaignID)::uuid IS NULL OR c.id = \(campaignID)::uuid)
+            ORDER BY x.updated_at, x.id LIMIT \(limit)
+            """, logger: logger)
+        for try await row in rows.decode((UUID, Int, String, UUID, String, String, String, String, UUID, String, Date, Date).self) {
+            entries.append(
+                ReviewQueueEntry(
+                    draftID: row.0, version: row.1, caption: row.2, deliverableID: row.3, deliverableKey: row.4, platform: row.5,
+                    format: row.6, kolName: row.7, campaignID: row.8, campaignTitle: row.9, waitingSince: row.10, draftDueAt: row.11))
+        }
+        return entries
+    }
+
     /// One kind of item: the rows of `table` meeting `condition`, oldest first by `since`.
     struct Branch {
         var kind: String

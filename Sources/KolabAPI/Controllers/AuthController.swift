@@ -5,6 +5,7 @@ import KolabDomain
 import KolabStore
 import Logging
 import NIOCore
+import PostgresNIO
 
 /// Login, the caller's own account, and logout.
 struct AuthController {
@@ -70,18 +71,10 @@ struct AuthController {
         try v.validate()
         guard let email else { throw KolabError.invalid(v.errors) }
 
-        // The attempt is counted (and committed) before bcrypt runs: a burst cannot slip past the limits.
-        let attempt = try await services.transaction(context) {
-            try await services.auth.admit(email: email.value, address: context.clientAddress(request, services.configuration), on: $0)
-        }
-        let stored = try await services.read(context) { try await services.accounts.passwordHash(email: email, on: $0) }
-        guard try await services.passwords.verify(body.password, hash: stored?.1), let userID = stored?.0 else {
-            throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")
-        }
         let token = "kolab_" + Base64URL.encode(Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }))
         let lifetime = services.configuration.tokenLifetimeSeconds
-        let (expiresAt, user) = try await services.write(context) { connection in
-            try await services.auth.succeeded(attempt, on: connection)
+        let (expiresAt, user) = try await services.signIn(email: email, password: body.password, request: request, context: context) {
+            userID, connection in
             let expiresAt = try await services.auth.storeToken(token, userID: userID, lifetimeSeconds: lifetime, on: connection)
             guard let user = try await services.accounts.user(id: userID, on: connection) else {
                 throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")
@@ -90,5 +83,28 @@ struct AuthController {
         }
         return try Response.created(
             TokenResponse(token: token, expiresAt: expiresAt, user: UserResponse(user)), location: "/v1/auth/tokens/current")
+    }
+}
+
+extension Services {
+    /// The one sign-in, for the API's tokens and the console's sessions. The attempt is counted (and
+    /// committed) before bcrypt runs, so a burst cannot slip past the throttle; unknown e-mails and
+    /// wrong passwords get the same answer in the same time. `issue` writes the credential in the
+    /// transaction that clears the e-mail's failures.
+    func signIn<T: Sendable>(
+        email: EmailAddress, password: String, request: Request, context: KolabRequestContext,
+        issue: (UUID, PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let attempt = try await transaction(context) {
+            try await auth.admit(email: email.value, address: context.clientAddress(request, configuration), on: $0)
+        }
+        let stored = try await read(context) { try await accounts.passwordHash(email: email, on: $0) }
+        guard try await passwords.verify(password, hash: stored?.1), let userID = stored?.0 else {
+            throw KolabError(.unauthenticated, "The e-mail or the password is wrong.")
+        }
+        return try await write(context) { connection in
+            try await auth.succeeded(attempt, on: connection)
+            return try await issue(userID, connection)
+        }
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import KolabDomain
+import KolabStore
+import PostgresNIO
+
+/// The draft page (DESIGN.md, "Web console", brand): the caption and media, the brief beside it with
+/// its hashtags and mentions found or missing, the previous version with the words that changed, the
+/// review history the reader may see, and the decision form when the draft waits on this reader.
+/// Signed-in brand users and guest reviewers (a review link) see the same page.
+struct DraftView {
+    let draft: DraftRecord
+    let previous: DraftRecord?
+    let deliverable: DeliverableRecord
+    let campaign: CampaignRecord
+    let brief: BriefRecord?
+    let kolName: String
+    let history: [(version: Int, review: ReviewRecord)]
+    /// Whether the reader may decide now: the current version, in brand review, and a brand reader.
+    let canDecide: Bool
+
+    static func load(_ id: UUID, actor: Actor, services: Services, on connection: PostgresConnection) async throws -> DraftView {
+        let (draft, deliverable) = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
+        let campaign = try await services.workflows.visibleCampaign(deliverable.campaignID, actor: actor, on: connection)
+        let drafts = try await services.workflows.content.drafts(deliverableID: deliverable.id, on: connection)
+        let brief = try await services.briefs.version(campaignID: campaign.id, version: deliverable.briefVersion, on: connection)
+        let kol = try await services.kols.kol(id: deliverable.kolID, on: connection)
+        let history = drafts.flatMap { version in
+            version.reviews
+                .filter { actor.role != .kol || ReviewDecision.kolMayRead(decision: $0.decision, reviewerRole: $0.reviewerRole) }
+                .map { (version: version.version, review: $0) }
+        }
+        return DraftView(
+            draft: draft, previous: drafts.last { $0.version == draft.version - 1 }, deliverable: deliverable, campaign: campaign,
+            brief: brief, kolName: kol?.fullName ?? "",
+            history: history,
+            canDecide: actor.role == .brand && deliverable.status == .inBrandReview
+                && draft.version == deliverable.currentDraftVersion)
+    }
+
+    /// The decision a form asks for, checked as the API checks it (feedback required to ask for changes).
+    static func decision(from form: [String: String]) throws -> (ReviewDecision, String) {
+        guard let raw = form["decision"], let decision = ReviewDecision(rawValue: raw),
+            decision == .approve || decision == .requestChanges
+        else { throw KolabError.invalid(field: "decision", "Choose Approve or Request changes.") }
+        var v = Validator()
+        let message = DraftRules.validateMessage(form["message"] ?? "", decision: decision, into: &v)
+        try v.validate()
+        return (decision, message)
+    }
+
+    func title(_ state: ConsoleState) -> String {
+        "\(kolName) · \(campaign.title) · v\(draft.version)"
+    }
+
+    func values(_ state: ConsoleState, actionPath: String, back: (path: String, label: String), done: String? = nil) -> [String: Any] {
+        let language = state.language
+        var values: [String: Any] = [
+            "back": back.path, "back_label": back.label,
+            "draft_id": draft.id.uuidString.lowercased(), "version": draft.version, "kol": kolName, "campaign": campaign.title,
+            "campaign_id": campaign.id.uuidString.lowercased(),
+            "deliverable": "\(deliverable.platform.rawValue) · \(state.text("format.\(deliverable.format.rawValue)"))",
+            "status": state.text("deliverable.status.\(deliverable.status.rawValue)"),
+            "submitted": ConsoleFormat.time(draft.submittedAt, language), "submitted_iso": ConsoleFormat.machine(draft.submittedAt),
+            "due": ConsoleFormat.time(deliverable.draftDueAt, language), "due_iso": ConsoleFormat.machine(deliverable.draftDueAt),
+            "caption": draft.caption, "notes": draft.notes, "has_notes": !draft.notes.isEmpty,
+            "media": draft.media.map { media -> [String: Any] in
+                let kind = media.kind.rawValue
+                return ["url": media.url, "is_image": kind == "image", "is_video": kind == "video", "kind": kind]
+            },
+            "has_media": !draft.media.isEmpty,
+            "can_decide": canDecide, "action": actionPath, "idempotency_key": UUID().uuidString.lowercased(),
+            "history": history.map { entry -> [String: Any] in
+                [
+                    "version": entry.version, "decision": state.text("decision.\(entry.review.decision.rawValue)"),
+                    "role": state.text("role.\(entry.review.reviewerRole.rawValue)"), "message": entry.review.message,
+                    "has_message": !entry.review.message.isEmpty,
+                    "at": ConsoleFormat.time(entry.review.createdAt, language), "at_iso": ConsoleFormat.machine(entry.review.createdAt),
+                ]
+            },
+            "no_history": history.isEmpty,
+        ]
+        if let done { values["done"] = state.text("draft.done.\(done)") }
+        if let previous {
+            let (old, new) = CaptionReview.compare(previous: previous.caption, current: draft.caption)
+            values["previous_version"] = previous.version
+            values["previous_segments"] = old.map(Self.segment)
+            values["current_segments"] = new.map(Self.segment)
+        }
+        if let brief {
+            let content = brief.content
+            let checks = CaptionReview.checklist(caption: draft.caption, hashtags: content.hashtags, mentions: content.mentions)
+            values["brief"] =
+                [
+                    "version": brief.version, "key_messages": content.keyMessages, "dos": content.dos, "donts": content.donts,
+                    "checks": checks.map { ["tag": $0.tag, "found": $0.found] as [String: Any] },
+                    "has_checks": !checks.isEmpty, "has_key_messages": !content.keyMessages.isEmpty, "has_dos": !content.dos.isEmpty,
+                    "has_donts": !content.donts.isEmpty, "missing": checks.filter { !$0.found }.count,
+                ] as [String: Any]
+        }
+        return values
+    }
+
+    private static func segment(_ segment: CaptionReview.Segment) -> [String: Any] {
+        ["text": segment.text, "removed": segment.kind == .removed, "added": segment.kind == .added, "same": segment.kind == .same]
+    }
+}
