@@ -22,6 +22,8 @@ struct ConsoleController {
         group.get("campaigns/:id/report", use: report)
         group.get("drafts/:id", use: draft)
         group.post("drafts/:id/reviews", use: review)
+        KolPages(services: services).register(group)
+        FinancePages(services: services).register(group)
     }
 
     // MARK: Signing in and out
