@@ -99,6 +99,11 @@ struct ConsoleController {
     /// Each role's start page: a brand's review queue and campaigns; the others their role's sections.
     @Sendable func home(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (state, actor) = try context.consoleUser()
+        switch actor.role {
+        case .kol: return try await KolPages(services: services).home(request, context: context)
+        case .finance: return try await FinancePages(services: services).home(request, context: context)
+        default: break
+        }
         guard actor.role == .brand, let brandID = actor.brandID else {
             return state.page("home", title: state.text("home.title"), ["role_note": state.text("home.note.\(actor.role.rawValue)")])
         }
