@@ -83,6 +83,7 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     PayoutController(services: services).register(table)
     WorklistController(services: services).register(table)
     WebhookController(services: services).register(table)
+    ReviewLinkController(services: services).register(table)
 
     // The web console: HTML pages under /app, outside the API's route table and document.
     let renderer = try ConsoleRenderer()
@@ -97,6 +98,8 @@ public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     }
     let console = router.group("app").add(middleware: ConsoleMiddleware(services: services, renderer: renderer))
     ConsoleController(services: services).register(console)
+    let review = router.group("review").add(middleware: ConsoleMiddleware(services: services, renderer: renderer, guests: true))
+    GuestReviewController(services: services).register(review)
     return BuiltRoutes(router: router, routes: table.entries)
 }
 

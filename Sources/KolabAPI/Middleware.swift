@@ -43,13 +43,14 @@ struct AccessLogMiddleware: RouterMiddleware {
 /// `Cache-Control: no-store`
 /// on the routes whose answers can hold a token or bank details (login, the current token, KOL
 /// profiles and sign-up, a batch's bank file, webhook endpoints whose create and rotate answers hold
-/// a secret), replays included.
+/// a secret, review links whose create answer holds the guest's URL), replays included.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = KolabRequestContext
 
     static func isPrivate(_ path: String) -> Bool {
         path.hasPrefix("/v1/auth/") || path == "/v1/kols" || path.hasPrefix("/v1/kols/") || path.hasPrefix("/v1/payout-batches/")
             || path == "/v1/me" || path.hasPrefix("/v1/webhook-endpoints")
+            || (path.hasPrefix("/v1/") && path.contains("/review-links"))
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -8,9 +8,13 @@ public struct ReviewRecord: Sendable, Equatable {
     public var draftID: UUID
     public var decision: ReviewDecision
     public var message: String
-    public var reviewerID: UUID
+    /// The user who reviewed; nil for a guest's review, which names its link instead.
+    public var reviewerID: UUID?
     public var reviewerRole: Role
     public var createdAt: Date
+    /// A guest's review: the review link and the name of the guest who held it.
+    public var reviewLinkID: UUID?
+    public var guestName: String?
 }
 
 public struct DraftRecord: Sendable, Equatable {
@@ -37,7 +41,10 @@ public struct ContentStore: Sendable {
         d.id, d.deliverable_id, d.version, d.caption, d.media::text, d.notes, d.submitted_at,
         COALESCE((SELECT json_agg(json_build_object('id', r.id, 'decision', r.decision, 'message', r.message,
                    'reviewer_id', r.reviewer_id, 'reviewer_role', r.reviewer_role,
-                   'created_at', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) ORDER BY r.created_at)
+                   'created_at', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   'review_link_id', r.review_link_id,
+                   'guest_name', CASE WHEN r.review_link_id IS NOT NULL THEN
+                                     (SELECT l.reviewer_name FROM review_links l WHERE l.id = r.review_link_id) END) ORDER BY r.created_at)
                   FROM reviews r WHERE r.draft_id = d.id), '[]')::text
         """
 
@@ -45,9 +52,11 @@ public struct ContentStore: Sendable {
         var id: UUID
         var decision: ReviewDecision
         var message: String
-        var reviewerId: UUID
+        var reviewerId: UUID?
         var reviewerRole: Role
         var createdAt: Date
+        var reviewLinkId: UUID?
+        var guestName: String?
     }
 
     private func drafts(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DraftRecord] {
@@ -61,7 +70,7 @@ public struct ContentStore: Sendable {
             let reviews = try decoder.decode([ReviewJSON].self, from: Data(row.7.utf8)).map {
                 ReviewRecord(
                     id: $0.id, draftID: row.0, decision: $0.decision, message: $0.message, reviewerID: $0.reviewerId,
-                    reviewerRole: $0.reviewerRole, createdAt: $0.createdAt)
+                    reviewerRole: $0.reviewerRole, createdAt: $0.createdAt, reviewLinkID: $0.reviewLinkId, guestName: $0.guestName)
             }
             result.append(
                 DraftRecord(
@@ -100,21 +109,25 @@ public struct ContentStore: Sendable {
         return draft
     }
 
+    /// Writes a review by a user, or by a guest (named by the review link, in the role `brand`).
     public func addReview(
-        draftID: UUID, decision: ReviewDecision, message: String, reviewer: Actor, on connection: PostgresConnection
+        draftID: UUID, decision: ReviewDecision, message: String, reviewer: Reviewer, on connection: PostgresConnection
     ) async throws -> ReviewRecord {
+        let guest = reviewer.guest
+        let userID = guest == nil ? reviewer.actor.userID : nil
+        let role = reviewer.actor.role
         let inserted = try await connection.run(
             """
-            INSERT INTO reviews (draft_id, decision, message, reviewer_id, reviewer_role)
-            VALUES (\(draftID), \(decision.rawValue), \(message), \(reviewer.userID), \(reviewer.role.rawValue))
+            INSERT INTO reviews (draft_id, decision, message, reviewer_id, review_link_id, reviewer_role)
+            VALUES (\(draftID), \(decision.rawValue), \(message), \(userID)::uuid, \(guest?.linkID)::uuid, \(role.rawValue))
             RETURNING id, created_at
             """, logger: logger)
         var row: (UUID, Date)?
         for try await value in inserted.decode((UUID, Date).self) { row = value }
         guard let (id, createdAt) = row else { throw KolabError(.internal, "review insert returned nothing") }
         return ReviewRecord(
-            id: id, draftID: draftID, decision: decision, message: message, reviewerID: reviewer.userID, reviewerRole: reviewer.role,
-            createdAt: createdAt)
+            id: id, draftID: draftID, decision: decision, message: message, reviewerID: userID, reviewerRole: role, createdAt: createdAt,
+            reviewLinkID: guest?.linkID, guestName: guest?.name)
     }
 
     /// What a transition changes on the deliverable besides its state.

@@ -40,17 +40,29 @@ public struct EventStore: Sendable {
     /// The first key of the two-key advisory locks on campaigns' timelines (the second is the campaign).
     static let lockSpace: Int32 = 7042
 
+    /// Appends one event. A `guest`'s event (a review through a review link) has no actor id, the
+    /// role `brand`, and names the guest in its data: `guest_name`, `guest_email`, `review_link_id`.
     public func record(
         by actor: Actor?, campaignID: UUID?, kolID: UUID? = nil, entity: EntityType, entityID: UUID, from: String?, to: String?,
-        data: [String: String] = [:], on connection: PostgresConnection
+        data: [String: String] = [:], guest: GuestReviewer? = nil, on connection: PostgresConnection
     ) async throws {
+        var data = data
+        var actorID = actor?.userID
+        var actorRole = actor?.role.rawValue ?? "system"
+        if let guest {
+            actorID = nil
+            actorRole = Role.brand.rawValue
+            data["guest_name"] = guest.name
+            data["guest_email"] = guest.email
+            data["review_link_id"] = guest.linkID.uuidString.lowercased()
+        }
         let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
         try await connection.run(
             """
             WITH ordered AS MATERIALIZED (
                 SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(c::text)) FROM (SELECT \(campaignID)::uuid AS c) x WHERE c IS NOT NULL)
             INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
-            SELECT \(actor?.userID)::uuid, \(actor?.role.rawValue ?? "system"), \(campaignID)::uuid, \(kolID)::uuid, \(entity.rawValue),
+            SELECT \(actorID)::uuid, \(actorRole), \(campaignID)::uuid, \(kolID)::uuid, \(entity.rawValue),
                     \(entityID), \(from)::text, \(to)::text, \(json)::jsonb
             FROM (SELECT count(*) FROM ordered) locked
             """, logger: logger)
@@ -95,7 +107,8 @@ public struct EventStore: Sendable {
         case everything
         /// A brand: everything but payouts and payout batches (a brand never reads payouts).
         case brand
-        /// A KOL: the campaign's and the brief's own events, and those about that KOL.
+        /// A KOL: the campaign's and the brief's own events, and those about that KOL, without the
+        /// name and address of a guest who reviewed her work (the brand reaches her only through the officer).
         case kol(UUID)
     }
 
@@ -114,7 +127,8 @@ public struct EventStore: Sendable {
         }
         let rows = try await connection.run(
             """
-            SELECT seq, id, at, actor_id, actor_role, campaign_id, entity_type, entity_id, from_state, to_state, data::text
+            SELECT seq, id, at, actor_id, actor_role, campaign_id, entity_type, entity_id, from_state, to_state,
+                   (CASE WHEN \(onlyKol)::uuid IS NULL THEN data ELSE data - 'guest_name' - 'guest_email' - 'review_link_id' END)::text
             FROM events WHERE campaign_id = \(campaignID) AND seq > \(afterSeq)
               AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid OR (kol_id IS NULL AND entity_type IN ('campaign', 'brief_version')))
               AND (NOT \(hidePayouts) OR entity_type NOT IN ('payout', 'payout_batch'))

@@ -5,9 +5,11 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Deletes what has outlived its purpose (DESIGN.md, "Housekeeping"): idempotency records older than
-/// 24 hours (they hold sealed answers), tokens that expired or were revoked, and login failures older
-/// than the throttle's window, and webhook messages delivered or failed more than 30 days ago (with
-/// their attempts; the deliveries log keeps a month). Every instance runs it; each round is one transaction that first takes
+/// 24 hours (they hold sealed answers), tokens that expired or were revoked, login failures older
+/// than the throttle's window, webhook messages delivered or failed more than 30 days ago (with
+/// their attempts; the deliveries log keeps a month), and review links that expired or were revoked
+/// more than 30 days ago (the list shows them for a month; a link a review names stays with it).
+/// Every instance runs it; each round is one transaction that first takes
 /// `pg_try_advisory_xact_lock`, so when several instances wake together one does the work and the
 /// others skip the round.
 public struct Housekeeping: Service {
@@ -27,18 +29,22 @@ public struct Housekeeping: Service {
         public var tokens = 0
         public var loginFailures = 0
         public var webhookMessages = 0
+        public var reviewLinks = 0
     }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
                 let report = try await runOnce()
-                if report.ran && report.idempotencyKeys + report.tokens + report.loginFailures + report.webhookMessages > 0 {
+                if report.ran
+                    && report.idempotencyKeys + report.tokens + report.loginFailures + report.webhookMessages + report.reviewLinks > 0
+                {
                     logger.info(
                         "Housekeeping",
                         metadata: [
                             "idempotency_keys": "\(report.idempotencyKeys)", "tokens": "\(report.tokens)",
                             "login_failures": "\(report.loginFailures)", "webhook_messages": "\(report.webhookMessages)",
+                            "review_links": "\(report.reviewLinks)",
                         ])
                 }
             } catch {
@@ -68,6 +74,7 @@ public struct Housekeeping: Service {
             report.tokens = try await auth.purgeDeadTokens(on: connection)
             report.loginFailures = try await auth.purgeOldFailures(on: connection)
             report.webhookMessages = try await WebhookStore(logger: logger).purgeFinished(olderThan: .seconds(30 * 86_400), on: connection)
+            report.reviewLinks = try await ReviewLinkStore(logger: logger).purgeEnded(olderThan: .seconds(30 * 86_400), on: connection)
             return report
         }
     }

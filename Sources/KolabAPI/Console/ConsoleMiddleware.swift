@@ -25,6 +25,18 @@ struct ConsoleState: Sendable {
     /// A POSTed form's fields (`application/x-www-form-urlencoded`), by the API's field names.
     var form: [String: String] = [:]
     var secureCookies: Bool
+    /// A guest page (`/review/...`): nothing on it leads to the rest of the console.
+    var plain = false
+    /// The holder of a guest page's review link, once the link is found live.
+    var guest: Guest?
+
+    struct Guest: Sendable {
+        var reviewer: GuestReviewer
+        /// `/review/{token}`: the link's own list of drafts, the only place its pages lead to.
+        var home: String
+        var campaignTitle: String
+        var expiresAt: Date
+    }
 
     func text(_ key: String) -> String { renderer.text(key, language) }
 
@@ -41,10 +53,17 @@ struct SignInRequired: Error {}
 /// a POST, the form and its CSRF token (403 and nothing changed when it is missing or wrong); a form's
 /// `idempotency_key` goes through `IdempotencyMiddleware`, so a double-submitted form makes one change
 /// and the second gets the first's answer; and every error becomes a page in the user's language.
+///
+/// With `guests`, it serves the pages of a review link (`/review/{token}/...`): the link's holder,
+/// never a signed-in user (no session is read, a bearer token is ignored); the link is found by its
+/// token (404 unknown, 410 revoked or expired); CSRF is the double-submit cookie of the sign-in form;
+/// a form's idempotency key is scoped to the link (its id stands in for a user's); and the pages ask
+/// browsers to send no `Referer`, which would carry the token to the hosts of a draft's media.
 struct ConsoleMiddleware: RouterMiddleware {
     typealias Context = KolabRequestContext
     let services: Services
     let renderer: ConsoleRenderer
+    var guests = false
 
     static let sessionCookie = "kolab_session"
     static let loginCSRFCookie = "kolab_csrf"
@@ -57,15 +76,20 @@ struct ConsoleMiddleware: RouterMiddleware {
         let query = request.uri.queryParameters.get("lang")
         let language = ConsoleLanguage.choose(
             query: query, cookie: cookies[Self.languageCookie]?.value, acceptLanguage: request.headers[.acceptLanguage])
-        let session = cookies[Self.sessionCookie]?.value
+        let session = guests ? nil : cookies[Self.sessionCookie]?.value
         let loginCSRF = cookies[Self.loginCSRFCookie]?.value
         var state = ConsoleState(
             renderer: renderer, language: language, csrfToken: session.map(Self.csrfToken(forSession:)) ?? loginCSRF ?? Self.randomToken(),
             sessionToken: session, user: nil, path: request.uri.path, secureCookies: !services.configuration.development)
+        state.plain = guests
         var response: Response
         do {
             response = try await withSession(session, request: request, context: context) { request, context in
                 var context = context
+                if guests {
+                    context.actor = nil
+                    state.guest = try await guestLink(context)
+                }
                 state.user = try await user(of: context)
                 var request = request
                 if request.method == .post {
@@ -75,6 +99,10 @@ struct ConsoleMiddleware: RouterMiddleware {
                     }
                 }
                 context.console = state
+                if request.method == .post, let guest = state.guest, state.form["idempotency_key"]?.isEmpty == false {
+                    // A guest's keys are scoped to the link: its id stands in for a user's.
+                    context.actor = guest.reviewer.actor
+                }
                 if request.method == .post, context.actor != nil, let key = state.form["idempotency_key"], !key.isEmpty {
                     var head = request.head
                     head.headerFields[.idempotencyKey] = key
@@ -87,6 +115,8 @@ struct ConsoleMiddleware: RouterMiddleware {
             let next = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             response = ConsoleRenderer.redirect(
                 "/app/login?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/app")")
+        } catch let error where Database.unwrap(error) is ReviewLinkGone {
+            response = GuestReviewController.linkGone(state)
         } catch {
             let problem = KolabError.from(Database.unwrap(error))
             if problem.code == .internal {
@@ -108,19 +138,36 @@ struct ConsoleMiddleware: RouterMiddleware {
                     sameSite: .lax))
         }
         response.headers[.vary] = "Cookie, Accept-Language"
+        if guests { response.headers[Self.referrerPolicy] = "no-referrer" }
         return response
     }
 
-    /// Runs `body` with the session's user (if the cookie names a live session) on one pooled connection.
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+
+    /// The live review link the path names (`/review/{token}/...`): 404 for a token no link has,
+    /// `ReviewLinkGone` (410) for a revoked or expired one.
+    private func guestLink(_ context: Context) async throws -> ConsoleState.Guest {
+        guard let token = context.parameters.get("token"), let connection = context.connection,
+            let link = try await services.workflows.reviewLinks.link(token: token, on: connection)
+        else { throw KolabError.notFound("review link") }
+        guard link.live else { throw ReviewLinkGone() }
+        return ConsoleState.Guest(
+            reviewer: link.guest, home: "/review/\(token)", campaignTitle: link.campaignTitle, expiresAt: link.expiresAt)
+    }
+
+    /// Runs `body` with the session's user (if the cookie names a live session) on one pooled connection
+    /// (a guest page's too: its link is looked up on it).
     private func withSession(
         _ session: String?, request: Request, context: Context, _ body: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let session, context.actor == nil else { return try await body(request, context) }
+        guard session != nil || guests, context.actor == nil else { return try await body(request, context) }
         return try await services.database.withConnection { connection in
             var context = context
-            if let actor = try await services.auth.actor(forSession: session, idleSeconds: Self.sessionIdleSeconds, on: connection) {
+            context.connection = connection
+            if let session,
+                let actor = try await services.auth.actor(forSession: session, idleSeconds: Self.sessionIdleSeconds, on: connection)
+            {
                 context.actor = actor
-                context.connection = connection
                 context.logger[metadataKey: "user_id"] = "\(actor.userID)"
             }
             return try await body(request, context)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KolabDomain
+import KolabStore
 import Mustache
 import NIOCore
 
@@ -81,6 +82,9 @@ final class ConsoleRenderer: Sendable {
             values["is_brand"] = user.role == .brand
             values["is_staff"] = user.role == .admin || user.role == .officer
         }
+        // A guest's page links nowhere but to the link's own list (`{{#plain}}` drops the console's).
+        values["plain"] = state.plain
+        if let guest = state.guest { values["guest"] = ["name": guest.reviewer.name, "home": guest.home] }
         let body = library.render(values, withTemplate: template) ?? ""
         return Self.html(body, status: status)
     }
@@ -100,9 +104,11 @@ final class ConsoleRenderer: Sendable {
         }
         var detail = error.code == .internal ? "" : error.detail
         if !error.fieldErrors.isEmpty { detail = error.fieldErrors.map { "\($0.field): \($0.message)" }.joined(separator: " ") }
+        // A guest has no home page to go back to: the advice is about the link.
+        let advice = state.plain && error.code == .notFound ? "guest.not_found.advice" : "\(key).advice"
         var response = page(
             "error", title: text("\(key).title", state.language),
-            ["heading": text("\(key).title", state.language), "advice": text("\(key).advice", state.language), "detail": detail],
+            ["heading": text("\(key).title", state.language), "advice": text(advice, state.language), "detail": detail],
             state: state, status: status)
         for field in error.headers { response.headers[field.name] = field.value }
         return response

@@ -20,6 +20,19 @@ struct DraftView {
 
     static func load(_ id: UUID, actor: Actor, services: Services, on connection: PostgresConnection) async throws -> DraftView {
         let (draft, deliverable) = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
+        return try await load(draft, deliverable, reader: actor, services: services, on: connection)
+    }
+
+    /// The page of a guest holding a review link: only a draft of the link's campaign that waits for
+    /// brand review (else 404); the guest reads it as the campaign's brand does.
+    static func load(_ id: UUID, guest: GuestReviewer, services: Services, on connection: PostgresConnection) async throws -> DraftView {
+        let (draft, deliverable) = try await services.workflows.visibleDraft(id, guest: guest, on: connection)
+        return try await load(draft, deliverable, reader: guest.actor, services: services, on: connection)
+    }
+
+    private static func load(
+        _ draft: DraftRecord, _ deliverable: DeliverableRecord, reader actor: Actor, services: Services, on connection: PostgresConnection
+    ) async throws -> DraftView {
         let campaign = try await services.workflows.visibleCampaign(deliverable.campaignID, actor: actor, on: connection)
         let drafts = try await services.workflows.content.drafts(deliverableID: deliverable.id, on: connection)
         let brief = try await services.briefs.version(campaignID: campaign.id, version: deliverable.briefVersion, on: connection)
@@ -72,7 +85,10 @@ struct DraftView {
             "history": history.map { entry -> [String: Any] in
                 [
                     "version": entry.version, "decision": state.text("decision.\(entry.review.decision.rawValue)"),
-                    "role": state.text("role.\(entry.review.reviewerRole.rawValue)"), "message": entry.review.message,
+                    "role": entry.review.reviewLinkID == nil
+                        ? state.text("role.\(entry.review.reviewerRole.rawValue)")
+                        : "\(state.text("role.guest")) (\(entry.review.guestName ?? ""))",
+                    "message": entry.review.message,
                     "has_message": !entry.review.message.isEmpty,
                     "at": ConsoleFormat.time(entry.review.createdAt, language), "at_iso": ConsoleFormat.machine(entry.review.createdAt),
                 ]

@@ -13,6 +13,8 @@ extension Workflows {
         let campaign: CampaignRecord
         let next: DeliverableStatus
         let actor: Actor
+        /// Set when a guest holding a review link made the move (its event names the guest).
+        var guest: GuestReviewer?
     }
 
     /// Step one of every deliverable transition: find it as the actor may see it (404), lock it in
@@ -40,7 +42,7 @@ extension Workflows {
             deliverableID: deliverable.id, from: deliverable.status, to: move.next, change, on: connection)
         try await events.record(
             by: move.actor, campaignID: move.campaign.id, kolID: deliverable.kolID, entity: .deliverable, entityID: deliverable.id,
-            from: deliverable.status.rawValue, to: move.next.rawValue, data: data, on: connection)
+            from: deliverable.status.rawValue, to: move.next.rawValue, data: data, guest: move.guest, on: connection)
         return updated
     }
 
@@ -79,18 +81,48 @@ extension Workflows {
         }
     }
 
+    /// A draft a guest holding a review link may see: the current version of a deliverable of the
+    /// link's campaign that waits for brand review. Anything else answers 404, as a missing id.
+    public func visibleDraft(_ id: UUID, guest: GuestReviewer, on connection: PostgresConnection) async throws -> (
+        DraftRecord, DeliverableRecord
+    ) {
+        let (draft, deliverable) = try await visibleDraft(id, actor: guest.actor, on: connection)
+        guard deliverable.campaignID == guest.campaignID, deliverable.status == .inBrandReview,
+            draft.version == deliverable.currentDraftVersion
+        else { throw KolabError.notFound("draft") }
+        return (draft, deliverable)
+    }
+
     /// A review of the latest draft: forward, request changes, approve, relay (by role, per the machine).
     public func review(
         draft draftID: UUID, decision: ReviewDecision, message: String, actor: Actor, on connection: PostgresConnection
     ) async throws -> ReviewRecord {
-        let (draft, _) = try await visibleDraft(draftID, actor: actor, on: connection)
-        let move = try await decide(draft.deliverableID, decision.action, actor: actor, on: connection)
+        try await review(draft: draftID, decision: decision, message: message, reviewer: .user(actor), on: connection)
+    }
+
+    /// A review by a user or by a guest. A guest's is a brand review (the machine decides it as for
+    /// the role `brand`) of a draft of the link's campaign; it holds the link `FOR SHARE` first, so a
+    /// revoke committed before it answers `ReviewLinkGone` and one coming after waits for it. Lock
+    /// order: the link, then as every deliverable transition.
+    public func review(
+        draft draftID: UUID, decision: ReviewDecision, message: String, reviewer: Reviewer, on connection: PostgresConnection
+    ) async throws -> ReviewRecord {
+        let draft: DraftRecord
+        switch reviewer {
+        case .user(let actor):
+            (draft, _) = try await visibleDraft(draftID, actor: actor, on: connection)
+        case .guest(let guest):
+            try await reviewLinks.lockLive(id: guest.linkID, on: connection)
+            (draft, _) = try await visibleDraft(draftID, guest: guest, on: connection)
+        }
+        var move = try await decide(draft.deliverableID, decision.action, actor: reviewer.actor, on: connection)
+        move.guest = reviewer.guest
         // Checked under the deliverable's lock: a newer version may have arrived meanwhile.
         guard draft.version == move.deliverable.currentDraftVersion else {
             throw KolabError.conflict(
                 "Draft v\(draft.version) is not the latest (v\(move.deliverable.currentDraftVersion)); review the latest version.")
         }
-        let review = try await content.addReview(draftID: draftID, decision: decision, message: message, reviewer: actor, on: connection)
+        let review = try await content.addReview(draftID: draftID, decision: decision, message: message, reviewer: reviewer, on: connection)
         _ = try await apply(move, data: ["draft_version": "\(draft.version)", "decision": decision.rawValue], on: connection)
         return review
     }
