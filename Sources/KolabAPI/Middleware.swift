@@ -31,10 +31,19 @@ struct AccessLogMiddleware: RouterMiddleware {
         context.logger.info(
             "request",
             metadata: [
-                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+                "method": "\(request.method.rawValue)", "path": "\(Self.loggable(request.uri.path))",
                 "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", ms))",
             ])
         return response
+    }
+
+    /// The path as logged: a guest review link's token is a credential and never written down
+    /// (`/review/***/drafts/{id}`).
+    static func loggable(_ path: String) -> String {
+        guard path.hasPrefix("/review/") else { return path }
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count > 2 { parts[2] = "***" }
+        return parts.joined(separator: "/")
     }
 }
 

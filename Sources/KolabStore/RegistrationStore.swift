@@ -264,6 +264,29 @@ public struct RegistrationStore: Sendable {
         return (deliverables, registrations)
     }
 
+    /// A KOL's own registrations (newest first) and deliverables (by due time), with their campaigns'
+    /// titles: the KOL's pages in the web console.
+    public func kolOverview(kolID: UUID, on connection: PostgresConnection) async throws
+        -> (registrations: [RegistrationRecord], deliverables: [DeliverableRecord], titles: [UUID: String])
+    {
+        let registrations = try await registrations(
+            "SELECT \(unescaped: Self.columns) FROM registrations r WHERE r.kol_id = \(kolID) ORDER BY r.created_at DESC, r.id",
+            on: connection)
+        let deliverables = try await deliverables(
+            "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.kol_id = \(kolID) ORDER BY d.draft_due_at, d.key, d.unit",
+            on: connection)
+        var titles: [UUID: String] = [:]
+        let ids = Array(Set(registrations.map(\.campaignID)))
+        if !ids.isEmpty {
+            for try await (id, title) in try await connection.run("SELECT id, title FROM campaigns WHERE id = ANY(\(ids))", logger: logger)
+                .decode((UUID, String).self)
+            {
+                titles[id] = title
+            }
+        }
+        return (registrations, deliverables, titles)
+    }
+
     public func deliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> [DeliverableRecord] {
         try await deliverables(
             "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.registration_id = \(registrationID) ORDER BY d.key, d.unit",

@@ -33,4 +33,10 @@ struct ConsoleFormatTests {
         #expect(ConsoleController.safeNext("//evil.example/app") == "/app")
         #expect(ConsoleController.safeNext(nil) == "/app")
     }
+
+    @Test func aGuestLinksTokenIsNeverLogged() {
+        #expect(AccessLogMiddleware.loggable("/review/abcDEF123/drafts/1") == "/review/***/drafts/1")
+        #expect(AccessLogMiddleware.loggable("/review/abcDEF123") == "/review/***")
+        #expect(AccessLogMiddleware.loggable("/v1/drafts/1") == "/v1/drafts/1")
+    }
 }

@@ -270,9 +270,20 @@ struct ConsoleTests {
 
     @Test func everyStringIsInBothLanguagesAndEveryTemplateStringExists() throws {
         let folder = repositoryRoot.appendingPathComponent("Sources/KolabAPI/Console/Resources")
+        // Every part's file in both languages: `en.json`/`id.json`, `<part>.en.json`/`<part>.id.json`.
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("strings").path)
         func strings(_ language: String) throws -> [String: String] {
-            try JSONDecoder().decode(
-                [String: String].self, from: Data(contentsOf: folder.appendingPathComponent("strings/\(language).json")))
+            var table: [String: String] = [:]
+            for name in files where name == "\(language).json" || name.hasSuffix(".\(language).json") {
+                let part = try JSONDecoder().decode(
+                    [String: String].self, from: Data(contentsOf: folder.appendingPathComponent("strings/\(name)")))
+                #expect(Set(part.keys).isDisjoint(with: table.keys), "\(name) repeats a key of another strings file")
+                table.merge(part) { first, _ in first }
+            }
+            return table
+        }
+        for name in files where name.hasSuffix(".en.json") {
+            #expect(files.contains(name.replacingOccurrences(of: ".en.json", with: ".id.json")), "\(name) has no Indonesian twin")
         }
         let english = try strings("en")
         let indonesian = try strings("id")

@@ -122,6 +122,7 @@ struct ConsoleController {
 
     @Sendable func campaigns(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (state, actor) = try context.consoleUser()
+        if actor.role == .kol { return try await KolPages(services: services).campaigns(request, context: context) }
         let rows = campaignRows(try await services.read(context) { try await visibleCampaigns(actor: actor, on: $0) }, state)
         return state.page("campaigns", title: state.text("campaigns.title"), ["campaigns": rows, "no_campaigns": rows.isEmpty])
     }
@@ -174,6 +175,7 @@ struct ConsoleController {
 
     @Sendable func campaign(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (state, actor) = try context.consoleUser()
+        if actor.role == .kol { return try await KolPages(services: services).campaign(request, context: context) }
         let id = try context.parameters.id(of: "campaign")
         let (campaign, queue, funnels) = try await services.read(context) { connection in
             let campaign = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)

@@ -47,10 +47,16 @@ final class ConsoleRenderer: Sendable {
             try library.register(text, named: String(name.dropLast(".mustache".count)))
         }
         self.library = library
+        // `strings/en.json` and `strings/id.json`, and per part of the console `strings/<part>.en.json`, ...
         var strings: [ConsoleLanguage: [String: String]] = [:]
+        let stringFiles = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("strings").path).sorted()
         for language in ConsoleLanguage.allCases {
-            let data = try Data(contentsOf: folder.appendingPathComponent("strings/\(language.rawValue).json"))
-            strings[language] = try JSONDecoder().decode([String: String].self, from: data)
+            var table: [String: String] = [:]
+            for name in stringFiles where name == "\(language.rawValue).json" || name.hasSuffix(".\(language.rawValue).json") {
+                let data = try Data(contentsOf: folder.appendingPathComponent("strings/\(name)"))
+                table.merge(try JSONDecoder().decode([String: String].self, from: data)) { first, _ in first }
+            }
+            strings[language] = table
         }
         self.strings = strings
         // Mustache reads `a.b` as a path: templates name the strings with `_` (`{{t.draft_approve}}`).
@@ -80,6 +86,8 @@ final class ConsoleRenderer: Sendable {
         if let user = state.user {
             values["user"] = ["name": user.name, "role": text("role.\(user.role.rawValue)", state.language)]
             values["is_brand"] = user.role == .brand
+            values["is_kol"] = user.role == .kol
+            values["is_finance"] = user.role == .finance
             values["is_staff"] = user.role == .admin || user.role == .officer
         }
         // A guest's page links nowhere but to the link's own list (`{{#plain}}` drops the console's).
