@@ -411,6 +411,44 @@ struct ReviewLinkTests {
         }
     }
 
+    /// A revoke raced against a guest's approval over two connections: the review either commits
+    /// before the revoke (then it stands) or answers 410 and writes nothing; never a review after a revoke.
+    @Test func aRevokeRacedAgainstAGuestsApprovalNeverLetsAReviewInAfterIt() async throws {
+        try await TestApp.run { app in
+            var outcomes: [String: Int] = [:]
+            for _ in 0..<6 {
+                let g = try await app.guestReview()
+                var browser = GuestBrowser(app)
+                let csrf = try #require(GuestBrowser.field("csrf_token", in: try await browser.get("\(g.url)/drafts/\(g.draft)")))
+                let form = ["decision": "approve", "csrf_token": csrf, "idempotency_key": UUID().uuidString]
+                let guest = browser
+                async let approval = guest.post("\(g.url)/drafts/\(g.draft)/reviews", form: form)
+                async let revoke = app.request(.delete, "/v1/review-links/\(g.link)", token: g.cast.officer.token)
+                let (approved, revoked) = try await (approval, revoke)
+                #expect(revoked.status == .noContent)
+                let reviews = try await app.reviewCount(link: g.link)
+                switch approved.status {
+                case .seeOther:
+                    #expect(reviews == 1)
+                    #expect(
+                        try await app.count(
+                            """
+                            SELECT count(*)::int FROM reviews r JOIN review_links l ON l.id = r.review_link_id
+                            WHERE l.id = \(UUID(uuidString: g.link)!) AND r.created_at <= l.revoked_at
+                            """) == 1, "the review committed before the revoke")
+                    outcomes["approved", default: 0] += 1
+                case .gone:
+                    #expect(reviews == 0)
+                    #expect(try await app.deliverableStatus(g.production.feed, as: g.cast.officer) == "in_brand_review")
+                    outcomes["revoked first", default: 0] += 1
+                default:
+                    Issue.record("unexpected \(approved.status.code): \(approved.text.prefix(200))")
+                }
+            }
+            print("revoke vs approval: \(outcomes)")
+        }
+    }
+
     @Test func revokedAndExpiredLinksAnswer410InTheReadersLanguageAndChangeNothing() async throws {
         try await TestApp.run { app in
             let g = try await app.guestReview()
