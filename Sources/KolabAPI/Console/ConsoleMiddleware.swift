@@ -24,6 +24,8 @@ struct ConsoleState: Sendable {
     var path: String
     /// A POSTed form's fields (`application/x-www-form-urlencoded`), by the API's field names.
     var form: [String: String] = [:]
+    /// Every value of each field, in order: repeated fields such as `payout_ids` checkboxes.
+    var formValues: [String: [String]] = [:]
     var secureCookies: Bool
     /// A guest page (`/review/...`): nothing on it leads to the rest of the console.
     var plain = false
@@ -93,7 +95,7 @@ struct ConsoleMiddleware: RouterMiddleware {
                 state.user = try await user(of: context)
                 var request = request
                 if request.method == .post {
-                    state.form = try await Self.form(&request, limit: services.configuration.bodyLimitBytes)
+                    (state.form, state.formValues) = try await Self.form(&request, limit: services.configuration.bodyLimitBytes)
                     guard let sent = state.form["csrf_token"], Self.constantTimeEqual(sent, state.csrfToken) else {
                         throw KolabError.forbidden(state.text("error.csrf"))
                     }
@@ -196,11 +198,13 @@ struct ConsoleMiddleware: RouterMiddleware {
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// The form's fields; the body stays readable for the idempotency hash. Text must be UTF-8 without NUL.
-    static func form(_ request: inout Request, limit: Int) async throws -> [String: String] {
+    /// The form's fields (the last value of each, and all of them); the body stays readable for the
+    /// idempotency hash. Text must be UTF-8 without NUL.
+    static func form(_ request: inout Request, limit: Int) async throws -> ([String: String], [String: [String]]) {
         let buffer = try await request.body.collect(upTo: limit)
         request.body = RequestBody(buffer: buffer)
         var fields: [String: String] = [:]
+        var values: [String: [String]] = [:]
         for pair in String(buffer: buffer).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = QueryTextMiddleware.decoded(parts[0]),
@@ -210,7 +214,8 @@ struct ConsoleMiddleware: RouterMiddleware {
                 throw KolabError.invalid(field: "form", "must be UTF-8 text without NUL characters")
             }
             fields[name] = value
+            values[name, default: []].append(value)
         }
-        return fields
+        return (fields, values)
     }
 }
