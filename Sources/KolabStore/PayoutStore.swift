@@ -366,3 +366,50 @@ extension PayoutStore {
         if chunk.readableBytes > 0 { try await emit(chunk) }
     }
 }
+
+/// Who and what a payout is for, as finance's pages name it.
+public struct PayoutLabel: Sendable, Equatable {
+    public var kolName: String
+    public var campaignTitle: String
+}
+
+/// One line of a batch's bank file as it was frozen when the batch was made.
+public struct BatchLine: Sendable, Equatable {
+    public var line: Int
+    public var payoutID: UUID
+    public var amountIdr: Int64
+    public var bankCode: String
+    public var accountName: String
+    public var accountNumber: String
+}
+
+extension PayoutStore {
+    /// The KOL's name and the campaign's title of each payout, for pages that list payouts by them.
+    public func labels(payoutIDs: [UUID], on connection: PostgresConnection) async throws -> [UUID: PayoutLabel] {
+        var labels: [UUID: PayoutLabel] = [:]
+        for try await (id, name, title) in try await connection.run(
+            """
+            SELECT p.id, k.full_name, c.title FROM payouts p
+            JOIN kol_profiles k ON k.kol_id = p.kol_id JOIN campaigns c ON c.id = p.campaign_id
+            WHERE p.id = ANY(\(payoutIDs))
+            """, logger: logger
+        ).decode((UUID, String, String).self) {
+            labels[id] = PayoutLabel(kolName: name, campaignTitle: title)
+        }
+        return labels
+    }
+
+    /// A batch's lines in file order, with the bank details they were exported with.
+    public func batchLines(batchID: UUID, on connection: PostgresConnection) async throws -> [BatchLine] {
+        var lines: [BatchLine] = []
+        for try await r in try await connection.run(
+            """
+            SELECT line, payout_id, amount_idr, bank_code, account_name, account_number
+            FROM payout_batch_lines WHERE batch_id = \(batchID) ORDER BY line
+            """, logger: logger
+        ).decode((Int, UUID, Int64, String, String, String).self) {
+            lines.append(BatchLine(line: r.0, payoutID: r.1, amountIdr: r.2, bankCode: r.3, accountName: r.4, accountNumber: r.5))
+        }
+        return lines
+    }
+}
