@@ -13,6 +13,13 @@ extension KolabError {
             self = KolabError(.unavailable, "The database connection was lost; try again in a few seconds.", retryAfterSeconds: 2)
             return
         }
+        // postgres-nio's `ConnectionPoolError` lives in an underscored module: matched by its name.
+        if String(reflecting: type(of: error)).hasSuffix(".ConnectionPoolError") {
+            // The pool could not lend a connection (it is shutting down, or PostgreSQL refused a new
+            // one, e.g. "too many clients"): nothing the client did; retry soon.
+            self = KolabError(.unavailable, "The database is busy or restarting; try again in a few seconds.", retryAfterSeconds: 2)
+            return
+        }
         guard let psql = error as? PSQLError, let state = psql.serverInfo?[.sqlState] else { return nil }
         let constraint = psql.serverInfo?[.constraintName] ?? ""
         switch state {
@@ -24,7 +31,7 @@ extension KolabError {
             self = .invalid(field: constraint.isEmpty ? "body" : constraint, "breaks the rule \(constraint)")
         case "22P02", "22003", "22007", "22008":  // invalid text, out of range, bad date/time
             self = KolabError(.malformed, "A value in the request cannot be read.")
-        case "57P01", "57P02", "57P03", "08000", "08003", "08006":  // admin shutdown, crash, starting up, connection failures
+        case "57P01", "57P02", "57P03", "08000", "08003", "08006", "53300":  // shutdown, crash, starting, connection lost, too many clients
             self = KolabError(.unavailable, "The database is restarting; try again in a few seconds.", retryAfterSeconds: 2)
         case "40001", "40P01":  // serialization failure, deadlock: safe to retry
             self = KolabError(.conflict, "The request collided with another one; retry it.", retryable: true)

@@ -22,8 +22,10 @@ extension TestApp {
         let registration = try await register(cast.kol, for: campaign)
         _ = try await act("accept", registration: registration, by: cast.officer)
         let deliverables = try await get("/v1/registrations/\(registration)/deliverables", token: cast.kol.token)
-        return Production(
-            cast: cast, campaign: campaign, registration: registration, deliverables: deliverables.data.compactMap { $0["id"] as? String })
+        let ids = deliverables.data.compactMap { $0["id"] as? String }
+        // A failed set-up is a failed test, not a crash of the whole run (`feed` reads the first).
+        try #require(!ids.isEmpty, "the accepted registration has no deliverables: \(deliverables.text.prefix(300))")
+        return Production(cast: cast, campaign: campaign, registration: registration, deliverables: ids)
     }
 
     func submitDraft(_ deliverable: String, by kol: Account, caption: String = "Sahur ceria bersama si kecil #SusuBunda") async throws

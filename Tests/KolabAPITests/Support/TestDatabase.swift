@@ -62,7 +62,7 @@ actor TestDatabase {
             let port = 40000 + Int(getpid() % 20000) + attempt * 97
             let cluster = EmbeddedPostgres(
                 folder: testClusterFolder, port: port,
-                extraSettings: ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=500"])
+                extraSettings: ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=1500"])
             do {
                 try cluster.start(logger: testLogger)
                 atexit {
