@@ -200,3 +200,122 @@ def scroll_width(page):
 
 def screenshots_wanted():
     return os.environ.get("KOLAB_SCREENSHOTS") == "1"
+
+
+# MARK: KOL and finance pages (issue 17)
+
+FINANCE = "finance@kolab.id"
+PHONE = {"viewport": {"width": 360, "height": 780}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+
+
+def all_strings(language):
+    """Every string of one language as the console loads them: `en.json` and each part's `<part>.en.json`."""
+    table = {}
+    for path in sorted(STRINGS.glob("*.json")):
+        if path.name == f"{language}.json" or path.name.endswith(f".{language}.json"):
+            table.update(json.loads(path.read_text()))
+    return table
+
+
+def money(rupiah, language="en"):
+    """The console's money: `IDR 1,500,000` (en) or `Rp1.500.000` (id)."""
+    grouped = f"{abs(rupiah):,}".replace(",", "." if language == "id" else ",")
+    sign = "-" if rupiah < 0 else ""
+    return f"{sign}Rp{grouped}" if language == "id" else f"{sign}IDR {grouped}"
+
+
+def call_bytes(method, path, token=None):
+    """One request to the API; the status, the headers and the answer's bytes as sent (no decoding)."""
+    request = urllib.request.Request(BASE + path, method=method)
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        raise ApiError(error.code, error.read().decode(errors="replace")) from None
+
+
+def user_id(email):
+    return api(email, "GET", "/v1/me")["id"]
+
+
+def open_campaign(title, fee_idr=1_500_000, eligibility=None, brand_review_required=True, description=""):
+    """A recruiting Instagram campaign of Susu Bunda (officer Sari) with a published brief of one feed post."""
+    brand_id = api(BRAND, "GET", "/v1/brands")["data"][0]["id"]
+    draft_due = (datetime.now(timezone.utc) + timedelta(days=12)).replace(hour=9, minute=0, second=0, microsecond=0)
+    body = {"brand_id": brand_id, "title": title, "platforms": ["instagram"], "kol_slots": 3,
+            "description": description or "Morning routines with little ones, with Susu Bunda on the table.",
+            "brand_review_required": brand_review_required, "terms": {"fee_idr": fee_idr}}
+    if eligibility:
+        body["eligibility"] = eligibility
+    campaign = api(OFFICER, "POST", "/v1/campaigns", body)
+    cid = campaign["id"]
+    api(OFFICER, "POST", f"/v1/campaigns/{cid}/brief-versions", {
+        "key_messages": ["A calm morning starts with Susu Bunda"], "dos": ["Show the pack in daylight"],
+        "donts": ["No medical claims"], "hashtags": BRIEF_HASHTAGS, "mentions": BRIEF_MENTIONS,
+        "deliverables": [{"key": "ig-feed", "platform": "instagram", "format": "feed_post", "quantity": 1,
+                          "draft_due_at": iso(draft_due), "post_due_at": iso(draft_due + timedelta(days=5))}],
+    })
+    api(OFFICER, "POST", f"/v1/campaigns/{cid}/brief-versions/1/publish")
+    api(OFFICER, "POST", f"/v1/campaigns/{cid}/publish")
+    return dict(campaign, draft_due_at=draft_due)
+
+
+INSIGHTS = {"reach": 12_000, "impressions": 20_000, "views": 15_000, "likes": 900, "comments": 40, "shares": 12,
+            "saves": 30, "clicks": 25, "evidence_urls": ["https://cdn.example.id/insights/pagi-ceria.png"]}
+
+
+def post_and_complete(kol, deliverable_id):
+    """An approved deliverable posted (8 days ago, so its insights are due), verified live, its insights
+    sent and verified: completed, which calculates the payout once all of the registration's work is done."""
+    posted_at = datetime.now(timezone.utc) - timedelta(days=8)
+    api(kol, "POST", f"/v1/deliverables/{deliverable_id}/post",
+        {"url": f"https://www.instagram.com/p/{deliverable_id[:8]}/", "posted_at": iso(posted_at)})
+    assert api(OFFICER, "POST", f"/v1/deliverables/{deliverable_id}/post/verify")["status"] == "live"
+    api(kol, "POST", f"/v1/deliverables/{deliverable_id}/insights", INSIGHTS)
+    assert api(OFFICER, "POST", f"/v1/deliverables/{deliverable_id}/insights/verify")["status"] == "completed"
+
+
+def calculated_payout(kol, fee_idr=1_500_000):
+    """A KOL's finished work on a new campaign (no brand review): her payout, `calculated`, as the API gives it."""
+    number = next(_made)
+    campaign = open_campaign(f"{CAMPAIGN_TITLES[number % len(CAMPAIGN_TITLES)]} ({number + 1})", fee_idr=fee_idr,
+                             brand_review_required=False)
+    cid = campaign["id"]
+    rid = api(kol, "POST", f"/v1/campaigns/{cid}/registrations", {"pitch": "Pagi kami selalu ramai."})["id"]
+    api(OFFICER, "POST", f"/v1/registrations/{rid}/accept")
+    api(kol, "POST", f"/v1/registrations/{rid}/brief-acknowledgement", {"version": 1})
+    api(OFFICER, "POST", f"/v1/campaigns/{cid}/close-registration")
+    did = api(kol, "GET", f"/v1/registrations/{rid}/deliverables")["data"][0]["id"]
+    draft = api(kol, "POST", f"/v1/deliverables/{did}/drafts",
+                {"caption": CAPTIONS[number % len(CAPTIONS)], "media": [{"url": "https://cdn.example.id/pagi.jpg", "kind": "image"}]})
+    api(OFFICER, "POST", f"/v1/drafts/{draft['id']}/reviews", {"decision": "approve"})
+    post_and_complete(kol, did)
+    payouts = api(FINANCE, "GET", f"/v1/payouts?campaign_id={cid}")["data"]
+    assert len(payouts) == 1 and payouts[0]["status"] == "calculated", payouts
+    return payouts[0]
+
+
+def screenshot_for_docs(page, name, full_page=True):
+    """With KOLAB_SCREENSHOTS=1: the page as docs/screens/<name> (shrunk to 256 colours when `pngquant` is
+    on the PATH). Without it, nothing."""
+    if not screenshots_wanted():
+        return
+    import shutil
+    screens = ROOT / "docs" / "screens"
+    screens.mkdir(parents=True, exist_ok=True)
+    path = screens / name
+    page.screenshot(path=str(path), full_page=full_page)
+    if shutil.which("pngquant"):
+        subprocess.run(["pngquant", "--force", "--skip-if-larger", "--strip", "--output", str(path), "256", str(path)],
+                       check=False)
+    assert path.stat().st_size > 1000, f"{name} is empty"
+
+
+def resend(page, sent, max_redirects=0):
+    """Sends the very bytes of a form the browser posted (`sent`, a Playwright Request) once more, with the
+    page's cookies: what a double click or a resubmitted form sends."""
+    return page.request.post(sent.url, data=sent.post_data, max_redirects=max_redirects,
+                             headers={"Content-Type": sent.headers.get("content-type", "application/x-www-form-urlencoded")})
