@@ -22,6 +22,8 @@ public struct KolabRequestContext: RequestContext {
     var transaction: PostgresConnection?
     /// Set on web console requests (`ConsoleMiddleware`): errors become pages, not problem documents.
     var console: ConsoleState?
+    /// The display name the console's session lookup read with the user.
+    var sessionUserName: String?
 
     /// The peer of the connection (nil in router tests, which have no socket).
     public let remoteAddress: SocketAddress?

@@ -80,6 +80,16 @@ public struct ContentStore: Sendable {
         return result
     }
 
+    /// Every version of the deliverable that draft `id` belongs to, oldest first, in one statement
+    /// (empty when there is no such draft).
+    public func versions(ofDraft id: UUID, on connection: PostgresConnection) async throws -> [DraftRecord] {
+        try await drafts(
+            """
+            SELECT \(unescaped: Self.draftColumns) FROM drafts d
+            WHERE d.deliverable_id = (SELECT deliverable_id FROM drafts WHERE id = \(id)) ORDER BY d.version
+            """, on: connection)
+    }
+
     public func draft(id: UUID, on connection: PostgresConnection) async throws -> DraftRecord? {
         try await drafts("SELECT \(unescaped: Self.draftColumns) FROM drafts d WHERE d.id = \(id)", on: connection).first
     }

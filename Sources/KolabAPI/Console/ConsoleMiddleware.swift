@@ -167,9 +167,10 @@ struct ConsoleMiddleware: RouterMiddleware {
             var context = context
             context.connection = connection
             if let session,
-                let actor = try await services.auth.actor(forSession: session, idleSeconds: Self.sessionIdleSeconds, on: connection)
+                let (actor, name) = try await services.auth.actor(forSession: session, idleSeconds: Self.sessionIdleSeconds, on: connection)
             {
                 context.actor = actor
+                context.sessionUserName = name
                 context.logger[metadataKey: "user_id"] = "\(actor.userID)"
             }
             return try await body(request, context)
@@ -177,9 +178,9 @@ struct ConsoleMiddleware: RouterMiddleware {
     }
 
     private func user(of context: Context) async throws -> ConsoleState.User? {
-        guard let actor = context.actor, let connection = context.connection else { return nil }
-        guard let user = try await services.accounts.user(id: actor.userID, on: connection) else { return nil }
-        return ConsoleState.User(name: user.displayName, role: user.role)
+        // The session's lookup already read the name (one round trip per page, not two).
+        guard let actor = context.actor, let name = context.sessionUserName else { return nil }
+        return ConsoleState.User(name: name, role: actor.role)
     }
 
     /// The CSRF token of a session: a hash of its secret token (the page cannot learn the cookie from it).

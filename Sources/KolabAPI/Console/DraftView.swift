@@ -18,23 +18,35 @@ struct DraftView {
     /// Whether the reader may decide now: the current version, in brand review, and a brand reader.
     let canDecide: Bool
 
+    /// A signed-in reader's page: all versions in one statement, then the deliverable with its campaign
+    /// (the API's visibility rule), the brief version and the KOL's name: four round trips.
     static func load(_ id: UUID, actor: Actor, services: Services, on connection: PostgresConnection) async throws -> DraftView {
-        let (draft, deliverable) = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
-        return try await load(draft, deliverable, reader: actor, services: services, on: connection)
+        let drafts = try await services.workflows.content.versions(ofDraft: id, on: connection)
+        guard let draft = drafts.first(where: { $0.id == id }) else { throw KolabError.notFound("draft") }
+        let deliverable: DeliverableRecord
+        let campaign: CampaignRecord
+        do {
+            (deliverable, campaign) = try await services.workflows.visibleDeliverable(draft.deliverableID, actor: actor, on: connection)
+        } catch let error as KolabError where error.code == .notFound {
+            throw KolabError.notFound("draft")
+        }
+        return try await load(draft, deliverable, campaign: campaign, drafts: drafts, reader: actor, services: services, on: connection)
     }
 
     /// The page of a guest holding a review link: only a draft of the link's campaign that waits for
     /// brand review (else 404); the guest reads it as the campaign's brand does.
     static func load(_ id: UUID, guest: GuestReviewer, services: Services, on connection: PostgresConnection) async throws -> DraftView {
         let (draft, deliverable) = try await services.workflows.visibleDraft(id, guest: guest, on: connection)
-        return try await load(draft, deliverable, reader: guest.actor, services: services, on: connection)
+        let campaign = try await services.workflows.visibleCampaign(deliverable.campaignID, actor: guest.actor, on: connection)
+        let drafts = try await services.workflows.content.drafts(deliverableID: deliverable.id, on: connection)
+        return try await load(
+            draft, deliverable, campaign: campaign, drafts: drafts, reader: guest.actor, services: services, on: connection)
     }
 
     private static func load(
-        _ draft: DraftRecord, _ deliverable: DeliverableRecord, reader actor: Actor, services: Services, on connection: PostgresConnection
+        _ draft: DraftRecord, _ deliverable: DeliverableRecord, campaign: CampaignRecord, drafts: [DraftRecord], reader actor: Actor,
+        services: Services, on connection: PostgresConnection
     ) async throws -> DraftView {
-        let campaign = try await services.workflows.visibleCampaign(deliverable.campaignID, actor: actor, on: connection)
-        let drafts = try await services.workflows.content.drafts(deliverableID: deliverable.id, on: connection)
         let brief = try await services.briefs.version(campaignID: campaign.id, version: deliverable.briefVersion, on: connection)
         let kol = try await services.kols.kol(id: deliverable.kolID, on: connection)
         let history = drafts.flatMap { version in
