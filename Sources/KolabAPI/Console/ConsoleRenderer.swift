@@ -163,18 +163,32 @@ enum ConsoleFormat {
         .id: ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
     ]
 
-    /// `28 Nov 2026, 18:00 WIB` (Western Indonesia Time, UTC+7).
-    static func time(_ date: Date, _ language: ConsoleLanguage) -> String {
+    /// Calendars are built once: making one per date cost more than the rest of the formatting.
+    static let jakartaCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = jakarta
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return calendar
+    }()
+    static let utcCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// `28 Nov 2026, 18:00 WIB` (Western Indonesia Time, UTC+7).
+    static func time(_ date: Date, _ language: ConsoleLanguage) -> String {
+        let parts = jakartaCalendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         let month = months[language]![(parts.month ?? 1) - 1]
-        let clock = String(format: language == .id ? "%02d.%02d" : "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+        let clock = "\(twoDigits(parts.hour ?? 0))\(language == .id ? "." : ":")\(twoDigits(parts.minute ?? 0))"
         return "\(parts.day ?? 1) \(month) \(parts.year ?? 2000), \(clock) WIB"
     }
 
-    /// The ISO form for `<time datetime>`.
+    /// The RFC 3339 form for `<time datetime>` (`2026-11-28T11:31:49Z`).
     static func machine(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        let p = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return
+            "\(p.year ?? 2000)-\(twoDigits(p.month ?? 1))-\(twoDigits(p.day ?? 1))T\(twoDigits(p.hour ?? 0)):\(twoDigits(p.minute ?? 0)):\(twoDigits(p.second ?? 0))Z"
     }
+
+    private static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }
