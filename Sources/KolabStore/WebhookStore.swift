@@ -313,9 +313,11 @@ public struct WebhookStore: Sendable {
             let locked = try await connection.run(
                 """
                 SELECT e.id FROM webhook_endpoints e
-                WHERE e.enabled AND EXISTS (
+                CROSS JOIN LATERAL (
                     SELECT 1 FROM webhook_messages d WHERE d.endpoint_id = e.id AND d.status = 'pending'
-                      AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now()))
+                      AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now())
+                    LIMIT 1) due
+                WHERE e.enabled
                 ORDER BY e.id LIMIT \(limit) FOR NO KEY UPDATE OF e SKIP LOCKED
                 """, logger: logger)
             for try await id in locked.decode(UUID.self) { endpointIDs.append(id) }
@@ -325,7 +327,8 @@ public struct WebhookStore: Sendable {
                 WITH free AS (
                     SELECT e.id, \(perEndpoint) - (
                         SELECT count(*) FROM webhook_messages a
-                        WHERE a.endpoint_id = e.id AND a.status = 'pending' AND a.lease_until > now())::int AS slots
+                        WHERE a.endpoint_id = e.id AND a.status = 'pending' AND a.lease_until IS NOT NULL
+                          AND a.lease_until > now())::int AS slots
                     FROM webhook_endpoints e WHERE e.id = ANY(\(endpointIDs))),
                 picked AS (
                     SELECT d.id FROM free CROSS JOIN LATERAL (
@@ -416,12 +419,17 @@ public struct WebhookStore: Sendable {
             "UPDATE webhook_messages SET lease_until = NULL, leased_by = NULL WHERE id = \(id) AND leased_by = \(worker)", logger: logger)
     }
 
-    /// When the next pending message of an enabled endpoint falls due (nil when none is pending).
+    /// When the next pending message falls due, or the next claim expires (nil when none is pending); two
+    /// index walks (`sql/0015_webhook_claims.sql`); messages of disabled endpoints wait for no one.
     public func nextDue(on connection: PostgresConnection) async throws -> Date? {
         let rows = try await connection.run(
             """
-            SELECT min(greatest(m.next_attempt_at, m.lease_until)) FROM webhook_messages m
-            JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled WHERE m.status = 'pending'
+            SELECT least(
+                (SELECT m.next_attempt_at FROM webhook_messages m
+                 WHERE m.status = 'pending' AND m.lease_until IS NULL
+                   AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = m.endpoint_id AND e.enabled)
+                 ORDER BY m.next_attempt_at LIMIT 1),
+                (SELECT min(lease_until) FROM webhook_messages WHERE status = 'pending' AND lease_until IS NOT NULL))
             """, logger: logger)
         for try await due in rows.decode(Date?.self) { return due }
         return nil

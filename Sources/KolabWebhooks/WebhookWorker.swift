@@ -119,7 +119,9 @@ public struct WebhookWorker: Service {
     /// How long to sleep when nothing was due: until the next retry, at most the poll interval.
     func untilNextDue() async -> Duration {
         guard let due = try? await database.withConnection({ try await store.nextDue(on: $0) }) else { return settings.pollInterval }
-        let seconds = max(0, due.timeIntervalSinceNow) + 0.005
+        // At least 50 ms: what is due but was not claimed is held by another instance's claim, which
+        // ends within milliseconds; asking again at once would only spin.
+        let seconds = max(0.05, due.timeIntervalSinceNow + 0.005)
         return min(settings.pollInterval, .milliseconds(Int64(seconds * 1_000)))
     }
 
