@@ -119,4 +119,49 @@ struct KolConsoleTests {
             #expect(try await brand.get("/app/deliverables/\(production.feed)").status == .notFound)
         }
     }
+
+    @Test func theKolSendsHerPostLinkAndInsightsFromTheDeliverablePage() async throws {
+        try await TestApp.run { app in
+            let production = try await app.production(extra: ["insights_after_days": 1])
+            let cast = production.cast
+            let draft = try #require(try await app.submitDraft(production.feed, by: cast.kol)["id"])
+            _ = try await app.review(draft, "forward", "Mohon dicek", by: cast.officer)
+            _ = try await app.review(draft, "approve", by: cast.brand)
+            var kol = ConsoleVisitor(app)
+            _ = try await kol.signIn(cast.kol.email)
+            let approved = try await kol.get("/app/deliverables/\(production.feed)")
+            #expect(approved.text.contains("name=\"url\" type=\"url\""))
+            let csrf = try #require(ConsoleVisitor.field("csrf_token", in: approved))
+            // Posted two days ago, 18:30 in Jakarta (the form's datetime-local is WIB).
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "Asia/Jakarta")
+            formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
+            let postedAt = formatter.string(from: Date().addingTimeInterval(-2 * 86_400))
+            let postURL = "https://www.instagram.com/p/C9xYz12AbCd/"
+            let posted = try await kol.post(
+                "/app/deliverables/\(production.feed)/post", form: ["csrf_token": csrf, "url": postURL, "posted_at": postedAt])
+            #expect(posted.status == .seeOther)
+            let deliverable = try await app.get("/v1/deliverables/\(production.feed)", token: cast.kol.token)
+            #expect(deliverable["post_url"] == postURL && deliverable["status"] == "posted")
+            #expect(deliverable["posted_at"].flatMap { ISO8601DateFormatter().date(from: $0) } == formatter.date(from: postedAt))
+            #expect(try await app.post("/v1/deliverables/\(production.feed)/post/verify", token: cast.officer.token).status == .ok)
+
+            let live = try await kol.get("/app/deliverables/\(production.feed)")
+            #expect(live.text.contains("name=\"reach\""))
+            let bad = try await kol.post(
+                "/app/deliverables/\(production.feed)/insights", form: ["csrf_token": csrf, "reach": "banyak", "evidence_url_1": "x"])
+            #expect(bad.status == .unprocessableContent)
+            let sent = try await kol.post(
+                "/app/deliverables/\(production.feed)/insights",
+                form: [
+                    "csrf_token": csrf, "reach": "12000", "impressions": "15000", "views": "9000", "likes": "800", "comments": "45",
+                    "shares": "12", "saves": "30", "clicks": "7", "evidence_url_1": "https://cdn.example.id/ayu/insights.png",
+                ])
+            #expect(sent.status == .seeOther)
+            let insights = try await app.get("/v1/deliverables/\(production.feed)/insights", token: cast.kol.token)
+            #expect(insights.data.first?["reach"] as? Int == 12_000 && insights.data.count == 1)
+            #expect(try await app.deliverableStatus(production.feed, as: cast.officer) == "insights_submitted")
+        }
+    }
 }
