@@ -298,15 +298,18 @@ def calculated_payout(kol, fee_idr=1_500_000):
     return payouts[0]
 
 
-def screenshot_for_docs(page, name, full_page=True):
+def screenshot_for_docs(page, name, full_page=True, max_full_height=3000):
     """With KOLAB_SCREENSHOTS=1: the page as docs/screens/<name> (shrunk to 256 colours when `pngquant` is
-    on the PATH). Without it, nothing."""
+    on the PATH); the whole page, unless it is taller than `max_full_height` px (a long list), then what the
+    viewport shows, so that the file stays small. Without it, nothing."""
     if not screenshots_wanted():
         return
     import shutil
     screens = ROOT / "docs" / "screens"
     screens.mkdir(parents=True, exist_ok=True)
     path = screens / name
+    if full_page and page.evaluate("document.documentElement.scrollHeight") > max_full_height:
+        full_page = False
     page.screenshot(path=str(path), full_page=full_page)
     if shutil.which("pngquant"):
         subprocess.run(["pngquant", "--force", "--skip-if-larger", "--strip", "--output", str(path), "256", str(path)],

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from console import (BASE, DESKTOP, FINANCE, UNLABELLED, all_strings, api, call_bytes, calculated_payout, money,
-                     resend, screenshot_for_docs, scroll_width, signed_in_page, token)
+                     resend, screenshot_for_docs, screenshots_wanted, scroll_width, signed_in_page, token)
 
 EN, ID = all_strings("en"), all_strings("id")
 # Three demo KOLs with bank details, each paid a different fee.
@@ -158,3 +158,10 @@ def test_finance_batches_approved_payouts_downloads_the_bank_file_and_settles_li
     assert lines(table) == shown and totals(table)[0] == sums(shown), "settling changes no amount"
     check_desktop(page, "batch, settled lines")
     screenshot_for_docs(page, "finance-batch-1280.png")
+
+    if screenshots_wanted():  # the other finance pages for docs/screens/, with this batch's settled lines on them
+        for path, name in (("/app/payouts", "finance-payouts-1280.png"), ("/app/payout-batches", "finance-batches-1280.png"),
+                           (f"/app/payouts/{failed}", "finance-payout-1280.png")):
+            assert page.goto(path).status == 200, path
+            check_desktop(page, path)
+            screenshot_for_docs(page, name)

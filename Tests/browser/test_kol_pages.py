@@ -1,18 +1,20 @@
 """A KOL on a 360 px phone: she finds an open campaign (and why she cannot register for another), registers
 with a pitch, reads and acknowledges the brief, sends her draft, reads the officer's relayed words (never the
-brand's own), sends a revision that a double submit cannot turn into two versions, sees her payout with its
-breakdown and adds her bank details. Another KOL's pages and finance's pages are 404 to her."""
+brand's own), sends a revision that a double submit cannot turn into two versions, sends the link to her
+live post and its insights from the same page, sees her payout with its breakdown and adds her bank details.
+Another KOL's pages and finance's pages are 404 to her."""
 import uuid
 from datetime import datetime, timedelta, timezone
 
 from console import (BASE, BRAND, FINANCE, OFFICER, PHONE, UNLABELLED, all_strings, api, iso, money,
-                     open_campaign, post_and_complete, resend, screenshot_for_docs, scroll_width, signed_in_page,
-                     user_id)
+                     open_campaign, resend, screenshot_for_docs, scroll_width, signed_in_page, user_id)
 
 EN, ID = all_strings("en"), all_strings("id")
 # Nurul Aini: 15,800 Instagram followers and no bank details yet (fixtures/accounts.json).
 KOL = "nurul.aini@example.id"
 OTHER_KOL = "sri.mulyani@example.id"
+# Western Indonesia Time, in which she types the time of her post (no daylight saving).
+WIB = timezone(timedelta(hours=7))
 
 
 def tag():
@@ -50,6 +52,11 @@ def figures(card):
     """A payout card's breakdown as {label: amount}."""
     return {item.locator("dt").inner_text().strip(): item.locator("dd").inner_text().strip()
             for item in card.locator("dl.figures > div").all()}
+
+
+def moment(text):
+    """An API time (`2026-11-20T01:30:00Z`, with or without fractions of a second) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def drafts_of(deliverable_id):
@@ -125,6 +132,7 @@ def test_a_kol_goes_from_an_open_campaign_to_her_payout_on_a_phone(new_context):
     # She finds the campaign and registers with a pitch.
     page.locator("header nav a[href='/app/campaigns']").click()
     page.wait_for_url("**/app/campaigns")
+    screenshot_for_docs(page, "kol-campaigns-360.png")
     campaign_card(page, cid).locator("a.title").click()
     page.wait_for_url(f"**/app/campaigns/{cid}")
     assert page.locator("h1").inner_text() == campaign["title"]
@@ -132,6 +140,7 @@ def test_a_kol_goes_from_an_open_campaign_to_her_payout_on_a_phone(new_context):
     fits_a_phone(page, "campaign")
     pitch = f"Ibu dua anak di Makassar; pagi kami selalu dimulai dengan sarapan bersama ({suffix})."
     page.get_by_label(EN["kol.campaign.pitch"]).fill(pitch)
+    screenshot_for_docs(page, "kol-campaign-360.png")
     page.get_by_role("button", name=EN["kol.campaign.register"]).click()
     page.wait_for_url("**/app/registrations/*")
     rid = path_of(page).rsplit("/", 1)[1]
@@ -140,16 +149,27 @@ def test_a_kol_goes_from_an_open_campaign_to_her_payout_on_a_phone(new_context):
     registration = api(OFFICER, "GET", f"/v1/registrations/{rid}")
     assert (registration["campaign_id"], registration["status"], registration["pitch"]) == (cid, "applied", pitch)
 
-    # Accepted by the officer, she reads the brief and acknowledges it.
+    # Accepted by the officer: her registrations say there is a brief to read; she opens it, reads it and
+    # acknowledges it.
     api(OFFICER, "POST", f"/v1/registrations/{rid}/accept")
     api(OFFICER, "POST", f"/v1/campaigns/{cid}/close-registration")
-    page.reload()
+    page.locator("header nav a[href='/app/registrations']").click()
+    page.wait_for_url("**/app/registrations")
+    assert page.locator("h1").inner_text() == EN["kol.registrations.title"]
+    row = page.locator("li.card", has=page.locator(f"a[href='/app/registrations/{rid}']"))
+    assert row.locator(".stage").inner_text() == EN["kol.registration.accepted"]
+    assert EN["kol.registration.read_brief"] in row.inner_text()
+    fits_a_phone(page, "registrations")
+    screenshot_for_docs(page, "kol-registrations-360.png")
+    row.locator("a.title").click()
+    page.wait_for_url(f"**/app/registrations/{rid}")
     assert page.locator("main > p.meta .stage").inner_text() == EN["kol.registration.accepted"]
     brief = page.locator("section.brief").inner_text()
     for text in ("A calm morning starts with Susu Bunda", "Show the pack in daylight", "No medical claims",
                  "#SusuBunda #PagiCeria", "@susubunda.id"):
         assert text in brief, text
     fits_a_phone(page, "registration")
+    screenshot_for_docs(page, "kol-registration-360.png")
     page.get_by_role("button", name=EN["kol.registration.acknowledge"]).click()
     page.wait_for_url(f"**/app/registrations/{rid}")
     assert EN["kol.registration.acknowledged"] in page.locator("main").inner_text()
@@ -230,11 +250,65 @@ def test_a_kol_goes_from_an_open_campaign_to_her_payout_on_a_phone(new_context):
     assert [t.strip() for t in page.locator("section[aria-labelledby=drafts-heading] li").all_inner_texts()] == [
         f"v2: {revised}", f"v1: {caption}"]
 
-    # The rest through the API: the brand approves, she posts, the officer verifies post and insights.
+    # The brand approves v2 (through the API, as the officer and the brand would on their own pages).
     v2 = drafts[1]["id"]
     api(OFFICER, "POST", f"/v1/drafts/{v2}/reviews", {"decision": "forward"})
     api(BRAND, "POST", f"/v1/drafts/{v2}/reviews", {"decision": "approve"})
-    post_and_complete(KOL, did)
+
+    # She posts and sends the link with the time she posted, in WIB. Insights fall due the campaign's
+    # insights_after_days (at least 1) after the post, so the post is dated eight days back, as in the README.
+    page.reload()
+    assert page.locator("main > p.meta .stage").inner_text() == EN["deliverable.status.approved"]
+    assert EN["kol.next.post"] in page.locator("main").inner_text()
+    assert page.locator("#caption").count() == 0, "no draft form once the draft is approved"
+    assert page.get_by_label(EN["kol.deliverable.post_url"]).get_attribute("type") == "url"
+    assert page.get_by_label(EN["kol.deliverable.posted_at"]).get_attribute("type") == "datetime-local"
+    fits_a_phone(page, "deliverable, post form")
+    post_url = f"https://www.instagram.com/p/PagiCeria{suffix}/"
+    posted_wib = (datetime.now(WIB) - timedelta(days=8)).replace(second=0, microsecond=0)
+    page.get_by_label(EN["kol.deliverable.post_url"]).fill(post_url)
+    page.get_by_label(EN["kol.deliverable.posted_at"]).fill(posted_wib.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name=EN["kol.deliverable.send_post"]).click()
+    page.wait_for_url(f"**/app/deliverables/{did}")
+    assert page.locator("main > p.meta .stage").inner_text() == EN["deliverable.status.posted"]
+    assert EN["kol.next.wait_post"] in page.locator("main").inner_text()
+    assert page.locator("#url").count() == 0, "no post form while the officer checks the post"
+    assert page.get_by_role("link", name=post_url).get_attribute("href") == post_url
+    sent = api(OFFICER, "GET", f"/v1/deliverables/{did}")
+    assert (sent["status"], sent["post_url"]) == ("posted", post_url)
+    assert moment(sent["posted_at"]) == posted_wib, "the time she typed, read as WIB"
+
+    # The officer verifies the post; her insights are due, and she sends them with a screenshot link.
+    assert api(OFFICER, "POST", f"/v1/deliverables/{did}/post/verify")["status"] == "live"
+    insights_due = posted_wib + timedelta(days=campaign["insights_after_days"])
+    page.reload()
+    assert page.locator("main > p.meta .stage").inner_text() == EN["deliverable.status.live"]
+    assert EN["kol.next.insights"] in page.locator("main").inner_text()
+    assert moment(page.locator("main > p time").get_attribute("datetime")) == insights_due
+    fits_a_phone(page, "deliverable, insights form")
+    typed = {"reach": 18_400, "impressions": 26_250, "views": 21_075, "likes": 947, "comments": 63, "shares": 21,
+             "saves": 84, "clicks": 139}
+    labels = {"reach": EN["report.reach"], "impressions": EN["report.impressions"], "views": EN["report.views"],
+              "likes": EN["kol.insights.likes"], "comments": EN["kol.insights.comments"],
+              "shares": EN["kol.insights.shares"], "saves": EN["kol.insights.saves"], "clicks": EN["kol.insights.clicks"]}
+    for field, value in typed.items():
+        box = page.get_by_label(labels[field], exact=True)
+        assert box.get_attribute("type") == "number", field
+        box.fill(str(value))
+    evidence = f"https://cdn.example.id/nurul/insights-{suffix}.png"
+    page.get_by_label(f"{EN['kol.insights.evidence']} 1", exact=True).fill(evidence)
+    page.get_by_role("button", name=EN["kol.deliverable.send_insights"]).click()
+    page.wait_for_url(f"**/app/deliverables/{did}")
+    assert page.locator("main > p.meta .stage").inner_text() == EN["deliverable.status.insights_submitted"]
+    assert EN["kol.next.wait_insights"] in page.locator("main").inner_text()
+    assert page.locator("#reach").count() == 0, "no insights form while the officer checks them"
+    reported = api(KOL, "GET", f"/v1/deliverables/{did}/insights")["data"]
+    assert len(reported) == 1, reported
+    assert {field: reported[0][field] for field in typed} == typed, "her insights, as she typed them"
+    assert (reported[0]["evidence_urls"], reported[0]["status"]) == ([evidence], "submitted")
+
+    # The officer verifies them: the deliverable is done and her payout is calculated.
+    assert api(OFFICER, "POST", f"/v1/deliverables/{did}/insights/verify")["status"] == "completed"
     payouts = api(KOL, "GET", f"/v1/payouts?campaign_id={cid}")["data"]
     assert [p["status"] for p in payouts] == ["calculated"], payouts
     payout = payouts[0]
@@ -282,6 +356,7 @@ def test_a_kol_goes_from_an_open_campaign_to_her_payout_on_a_phone(new_context):
     assert page.get_by_role("status").inner_text() == EN["kol.profile.saved"]
     for field, value in bank.items():
         assert page.locator(f"#{field}").input_value() == value, field
+    screenshot_for_docs(page, "kol-profile-360.png")
     profile = api(FINANCE, "GET", f"/v1/kols/{user_id(KOL)}")
     assert profile["bank"] == bank and profile["has_bank_details"] is True
     assert profile["full_name"] == "Nurul Aini" and [a["handle"] for a in profile["social_accounts"]] == ["nurul.sehat"]
