@@ -42,11 +42,22 @@ enum Keyset {
         "(EXTRACT(EPOCH FROM \(column)) * 1000000)::bigint"
     }
 
-    /// Appends `AND (created_at, id) > (position)` when there is a position.
+    /// Appends `AND (created_at, id) > (position)` when there is a position (lists oldest first).
     static func after(_ position: PagePosition?, createdAt: String, id: String, into query: inout PostgresQuery) {
+        append(position, createdAt: createdAt, id: id, comparison: ">", into: &query)
+    }
+
+    /// Appends `AND (created_at, id) < (position)` when there is a position (lists newest first).
+    static func before(_ position: PagePosition?, createdAt: String, id: String, into query: inout PostgresQuery) {
+        append(position, createdAt: createdAt, id: id, comparison: "<", into: &query)
+    }
+
+    private static func append(
+        _ position: PagePosition?, createdAt: String, id: String, comparison: String, into query: inout PostgresQuery
+    ) {
         guard let position else { return }
         query.sql +=
-            " AND (\(createdAt), \(id)) > (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
+            " AND (\(createdAt), \(id)) \(comparison) (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
         query.binds.append(position.micros)
         query.binds.append(position.id)
     }

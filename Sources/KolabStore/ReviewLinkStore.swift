@@ -168,10 +168,7 @@ public struct ReviewLinkStore: Sendable {
         var query = PostgresQuery(
             unsafeSQL: "SELECT \(Self.columns) FROM review_links l JOIN campaigns c ON c.id = l.campaign_id WHERE l.campaign_id = $1")
         query.binds.append(campaignID)
-        if let position {
-            query.sql +=
-                " AND (l.created_at, l.id) < (timestamptz 'epoch' + \(query.bind(position.micros)) * interval '1 microsecond', \(query.bind(position.id)))"
-        }
+        Keyset.before(position, createdAt: "l.created_at", id: "l.id", into: &query)
         query.sql += " ORDER BY l.created_at DESC, l.id DESC LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await links(query, on: connection), limit: limit) { $0.position }
     }

@@ -152,7 +152,7 @@ public struct WebhookStore: Sendable {
         var query = PostgresQuery(unsafeSQL: "SELECT \(Self.endpointColumns) FROM webhook_endpoints e WHERE true")
         if let scope { query.sql += " AND e.scope = \(query.bind(scope.rawValue))" }
         if let brandID { query.sql += " AND e.brand_id = \(query.bind(brandID))" }
-        Self.before(position, createdAt: "e.created_at", id: "e.id", into: &query)
+        Keyset.before(position, createdAt: "e.created_at", id: "e.id", into: &query)
         query.sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await endpoints(query, on: connection), limit: limit) { $0.position }
     }
@@ -252,7 +252,7 @@ public struct WebhookStore: Sendable {
     {
         var query = PostgresQuery(unsafeSQL: "SELECT \(Self.messageColumns) FROM webhook_messages m WHERE m.endpoint_id = ")
         query.sql += query.bind(endpointID)
-        Self.before(position, createdAt: "m.created_at", id: "m.id", into: &query)
+        Keyset.before(position, createdAt: "m.created_at", id: "m.id", into: &query)
         query.sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT \(query.bind(limit + 1))"
         return Page(fetched: try await messages(query, on: connection), limit: limit) { $0.position }
     }
@@ -453,14 +453,5 @@ public struct WebhookStore: Sendable {
             """, logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
-    }
-
-    /// Appends `AND (created_at, id) < (position)`: keyset paging for lists that are newest first.
-    static func before(_ position: PagePosition?, createdAt: String, id: String, into query: inout PostgresQuery) {
-        guard let position else { return }
-        query.sql +=
-            " AND (\(createdAt), \(id)) < (timestamptz 'epoch' + $\(query.binds.count + 1) * interval '1 microsecond', $\(query.binds.count + 2))"
-        query.binds.append(position.micros)
-        query.binds.append(position.id)
     }
 }

@@ -349,12 +349,14 @@ struct KolPages {
 
     func payouts(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (state, actor) = try kol(context)
-        let page = try await services.read(context) {
-            try await services.workflows.payouts.list(visibleTo: actor, PayoutFilter(), after: nil, limit: 200, on: $0)
+        let (page, labels) = try await services.read(context) { connection in
+            let page = try await services.workflows.payouts.list(visibleTo: actor, PayoutFilter(), after: nil, limit: 200, on: connection)
+            return (page, try await services.workflows.payouts.labels(payoutIDs: page.items.map(\.id), on: connection))
         }
         let rows = page.items.map { payout -> [String: Any] in
             let b = payout.breakdown
             var row: [String: Any] = [
+                "campaign": labels[payout.id]?.campaignTitle ?? "",
                 "status": state.text("kol.payout.\(payout.status.rawValue)"), "fee": ConsoleFormat.money(b.feeIdr, state.language),
                 "bonus": ConsoleFormat.money(b.bonusIdr, state.language), "gross": ConsoleFormat.money(b.grossIdr, state.language),
                 "tax": ConsoleFormat.money(b.taxIdr, state.language), "net": ConsoleFormat.money(b.netIdr, state.language),
