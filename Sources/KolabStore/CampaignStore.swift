@@ -284,4 +284,16 @@ public struct CampaignStore: Sendable {
     public func isOfficer(_ userID: UUID, on connection: PostgresConnection) async throws -> Bool {
         !(try await connection.run("SELECT 1 FROM users WHERE id = \(userID) AND role = 'officer'", logger: logger).collect()).isEmpty
     }
+
+    /// The titles of campaigns, by id (for lists that name them).
+    public func titles(ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: String] {
+        var titles: [UUID: String] = [:]
+        guard !ids.isEmpty else { return titles }
+        for try await (id, title) in try await connection.run("SELECT id, title FROM campaigns WHERE id = ANY(\(ids))", logger: logger)
+            .decode((UUID, String).self)
+        {
+            titles[id] = title
+        }
+        return titles
+    }
 }

@@ -164,4 +164,20 @@ struct KolConsoleTests {
             #expect(try await app.deliverableStatus(production.feed, as: cast.officer) == "insights_submitted")
         }
     }
+
+    @Test func theOfficersStartPageIsHerWorklist() async throws {
+        try await TestApp.run { app in
+            let cast = try await app.cast()
+            let campaign = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
+            _ = try await app.register(cast.kol, for: campaign)
+            var officer = ConsoleVisitor(app, language: "id")
+            _ = try await officer.signIn(cast.officer.email)
+            let home = try await officer.get("/app")
+            #expect(home.status == .ok)
+            #expect(home.text.contains("Pendaftaran untuk diputuskan") && home.text.contains("/app/campaigns/\(campaign)"))
+            var kol = ConsoleVisitor(app)
+            _ = try await kol.signIn(cast.kol.email)
+            #expect(!(try await kol.get("/app")).text.contains("worklist"))
+        }
+    }
 }

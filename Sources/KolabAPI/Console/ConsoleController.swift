@@ -104,6 +104,9 @@ struct ConsoleController {
         case .finance: return try await FinancePages(services: services).home(request, context: context)
         default: break
         }
+        if actor.role == .officer || actor.role == .admin {
+            return try await worklistHome(actor: actor, state: state, context: context)
+        }
         guard actor.role == .brand, let brandID = actor.brandID else {
             return state.page("home", title: state.text("home.title"), ["role_note": state.text("home.note.\(actor.role.rawValue)")])
         }
@@ -118,6 +121,29 @@ struct ConsoleController {
                 "queue": queue.map { queueRow($0, state) }, "queue_empty": queue.isEmpty, "campaigns": campaigns,
                 "no_campaigns": campaigns.isEmpty,
             ])
+    }
+
+    /// An officer's start page: the API's worklist (oldest first), each item linked to its campaign.
+    private func worklistHome(actor: Actor, state: ConsoleState, context: KolabRequestContext) async throws -> Response {
+        let (items, titles) = try await services.read(context) { connection in
+            let page = try await services.worklist.officerItems(
+                officerID: actor.role == .officer ? actor.userID : nil, now: Date(), after: nil, limit: 100, on: connection)
+            return (page.items, try await services.campaigns.titles(ids: Array(Set(page.items.map(\.campaignID))), on: connection))
+        }
+        let rows = items.map { item -> [String: Any] in
+            var row: [String: Any] = [
+                "kind": state.text("worklist.\(item.kind)"), "campaign": titles[item.campaignID] ?? "",
+                "campaign_id": item.campaignID.uuidString.lowercased(),
+                "since": ConsoleFormat.time(item.since, state.language), "since_iso": ConsoleFormat.machine(item.since),
+            ]
+            if let due = item.dueAt {
+                row["due"] = ConsoleFormat.time(due, state.language)
+                row["due_iso"] = ConsoleFormat.machine(due)
+                row["overdue"] = due < Date()
+            }
+            return row
+        }
+        return state.page("officer_home", title: state.text("home.title"), ["items": rows, "no_items": rows.isEmpty])
     }
 
     @Sendable func campaigns(_ request: Request, context: KolabRequestContext) async throws -> Response {
