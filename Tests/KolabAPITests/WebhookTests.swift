@@ -701,11 +701,13 @@ struct WebhookTests {
                     WHERE id = \(UUID(uuidString: id)!)
                     """)
                 // validate: delivered once the claim expired, not before.
-                let requests = try await receiver.waitFor(count: 2, timeout: .seconds(20))
+                let requests = try await receiver.waitFor(count: 2, timeout: .seconds(60))
                 #expect(requests.map(\.id) == [id, id])
                 if let retried = requests.last {
                     #expect(retried.at.timeIntervalSince(claimed) >= 1.5, "the live claim was respected")
-                    #expect(retried.at.timeIntervalSince(claimed) < 15)
+                    #expect(
+                        retried.at.timeIntervalSince(claimed) < 40,
+                        "the claim expired and another worker sent it well before the 60 s default lease")
                 }
                 let delivery = try await app.waitForDelivery(id, of: endpoint.id, as: admin, status: "delivered")
                 #expect((delivery["attempts"] as? [[String: any Sendable]])?.compactMap { $0["status_code"] as? Int } == [500, 200])
@@ -727,7 +729,8 @@ struct WebhookTests {
                 let arrived = try #require(try await receiver.waitFor(count: 1, path: "/fast").first)
                 // Both endpoints are on one host (as many customers' endpoints are on one SaaS host): the
                 // slow one's four connections must not be all the host gets.
-                #expect(arrived.at.timeIntervalSince(asked) < 4, "the fast endpoint did not wait for the slow one")
+                // Under 6 s: before the slow endpoint's first answers (6 s each) free a connection of the host.
+                #expect(arrived.at.timeIntervalSince(asked) < 5.9, "the fast endpoint did not wait for the slow one")
                 try await receiver.waitFor(count: 8, path: "/slow", timeout: .seconds(40))
                 let inFlight = await receiver.recorder.maximumInFlight["/slow"] ?? 0
                 #expect(inFlight <= 4, "at most 4 requests in flight per endpoint, saw \(inFlight)")
@@ -748,8 +751,10 @@ struct WebhookTests {
                 for n in 1...2 {
                     let asked = Date()
                     _ = try await app.sendTest(to: endpoint.id, as: admin)
-                    let message = try #require(try await receiver.waitFor(count: n, timeout: .seconds(20)).last)
-                    #expect(message.at.timeIntervalSince(asked) < 5, "LISTEN/NOTIFY woke a worker, not the 120 s poll")
+                    let message = try #require(try await receiver.waitFor(count: n, timeout: .seconds(90)).last)
+                    // Well under the 120 s poll (the whole suite on 2 cores can delay a delivery by seconds:
+                    // 7.9 s was seen in CI; bench-webhooks measures the real latency, 4 ms median).
+                    #expect(message.at.timeIntervalSince(asked) < 60, "LISTEN/NOTIFY woke a worker, not the 120 s poll")
                 }
             }
         }
