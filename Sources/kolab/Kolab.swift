@@ -140,7 +140,7 @@ struct Serve: AsyncParsableCommand {
     /// A flag's default must be false (ArgumentParser), so the environment is read here.
     var development: Bool { developmentFlag || ProcessInfo.processInfo.environment["KOLAB_DEVELOPMENT"] == "1" }
     @Option(help: "When failed webhook deliveries are retried, e.g. 1s,2s,4s (default 5s,5m,30m,2h,5h,10h,10h).")
-    var webhookRetrySchedule: String? = ProcessInfo.processInfo.environment["KOLAB_WEBHOOK_RETRY_SCHEDULE"]
+    var webhookRetrySchedule: String = ProcessInfo.processInfo.environment["KOLAB_WEBHOOK_RETRY_SCHEDULE"] ?? ""
 
     func validate() throws {
         guard (10...16).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be between 10 and 16.") }
@@ -148,7 +148,7 @@ struct Serve: AsyncParsableCommand {
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1.") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 3600 seconds.") }
-        if let webhookRetrySchedule, !webhookRetrySchedule.isEmpty, RetrySchedule(parsing: webhookRetrySchedule) == nil {
+        if !webhookRetrySchedule.isEmpty, RetrySchedule(parsing: webhookRetrySchedule) == nil {
             throw ValidationError(
                 "--webhook-retry-schedule (KOLAB_WEBHOOK_RETRY_SCHEDULE) must list delays like 5s,5m,2h (units ms, s, m, h, d).")
         }
@@ -186,7 +186,7 @@ struct Serve: AsyncParsableCommand {
         configuration.databasePoolSize = poolSize
         configuration.logLevel = logger.logLevel
         configuration.development = development
-        if let text = webhookRetrySchedule, !text.isEmpty, let schedule = RetrySchedule(parsing: text) {
+        if !webhookRetrySchedule.isEmpty, let schedule = RetrySchedule(parsing: webhookRetrySchedule) {
             configuration.webhookRetrySchedule = schedule.delays
         }
         if development {

@@ -139,7 +139,9 @@ struct ResilienceTests {
         /// What the server sends until it closes or 5 s pass; `closed` when it closed the connection.
         /// Read on a Dispatch thread, never blocking one of Swift's cooperative threads (the server
         /// under test needs them).
-        func read() async -> (text: String, closed: Bool) {
+        /// With `untilClosed: false`, it stops at the end of one answer (its head and `Content-Length`
+        /// bytes of body) and leaves the connection open.
+        func read(untilClosed: Bool = true) async -> (text: String, closed: Bool) {
             let fd = self.fd
             return await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
@@ -152,9 +154,23 @@ struct ResilienceTests {
                             return
                         }
                         bytes += buffer[0..<count]
+                        if !untilClosed, Self.isWholeAnswer(bytes) {
+                            continuation.resume(returning: (String(decoding: bytes, as: UTF8.self), false))
+                            return
+                        }
                     }
                 }
             }
+        }
+
+        static func isWholeAnswer(_ bytes: [UInt8]) -> Bool {
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { return false }
+            let head = text[..<end.lowerBound].lowercased()
+            let length =
+                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            return text[end.upperBound...].utf8.count >= length
         }
 
         func close() { Glibc.close(fd) }
@@ -191,18 +207,24 @@ struct ResilienceTests {
     /// suite runs on a loaded machine).
     @Test func connectionsPastTheCapAreRefusedClearly() async throws {
         try await Self.live(maximumConnections: 2, idleTimeout: .seconds(60)) { port in
-            let first = try RawSocket(port: port)
-            let second = try RawSocket(port: port)
-            second.send("GET /health HTTP/1.1\r\nHost: x\r\n")
-            try await Task.sleep(for: .milliseconds(200))
-            // The third connection is past the cap: a clear refusal, then the socket closes.
-            let third = try RawSocket(port: port)
-            third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            let refused = await third.read()
-            #expect(refused.text.hasPrefix("HTTP/1.1 503"), "\(refused.text)")
-            #expect(refused.text.lowercased().contains("retry-after: 1"))
-            #expect(refused.closed)
-            for socket in [first, second, third] { socket.close() }
+            // Connections are opened one by one, each served once and kept open, until one is past the
+            // cap (the live test client may hold one of the two itself): a clear refusal, then a close.
+            var open: [RawSocket] = []
+            var refused: (text: String, closed: Bool)?
+            for _ in 0..<3 where refused == nil {
+                let socket = try RawSocket(port: port)
+                open.append(socket)
+                socket.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                let answer = await socket.read(untilClosed: false)
+                if answer.text.hasPrefix("HTTP/1.1 503") {
+                    let rest = await socket.read()
+                    refused = (answer.text + rest.text, rest.closed)
+                }
+            }
+            let refusal = try #require(refused, "a third connection past a cap of 2 was served")
+            #expect(refusal.text.lowercased().contains("retry-after: 1"))
+            #expect(refusal.closed, "the refused connection is closed by the server")
+            for socket in open { socket.close() }
             // Below the cap again (once the server has seen the closes): served.
             try await Task.sleep(for: .seconds(1))
             let fresh = try RawSocket(port: port)
