@@ -264,10 +264,10 @@ public struct RegistrationStore: Sendable {
         return (deliverables, registrations)
     }
 
-    /// A KOL's own registrations (newest first) and deliverables (by due time), with their campaigns'
-    /// titles: the KOL's pages in the web console.
+    /// A KOL's own registrations (newest first) and deliverables (by due time): the KOL's pages in
+    /// the web console (`CampaignStore.titles` names their campaigns).
     public func kolOverview(kolID: UUID, on connection: PostgresConnection) async throws
-        -> (registrations: [RegistrationRecord], deliverables: [DeliverableRecord], titles: [UUID: String])
+        -> (registrations: [RegistrationRecord], deliverables: [DeliverableRecord])
     {
         let registrations = try await registrations(
             "SELECT \(unescaped: Self.columns) FROM registrations r WHERE r.kol_id = \(kolID) ORDER BY r.created_at DESC, r.id",
@@ -275,16 +275,7 @@ public struct RegistrationStore: Sendable {
         let deliverables = try await deliverables(
             "SELECT \(unescaped: Self.deliverableColumns) FROM deliverables d WHERE d.kol_id = \(kolID) ORDER BY d.draft_due_at, d.key, d.unit",
             on: connection)
-        var titles: [UUID: String] = [:]
-        let ids = Array(Set(registrations.map(\.campaignID)))
-        if !ids.isEmpty {
-            for try await (id, title) in try await connection.run("SELECT id, title FROM campaigns WHERE id = ANY(\(ids))", logger: logger)
-                .decode((UUID, String).self)
-            {
-                titles[id] = title
-            }
-        }
-        return (registrations, deliverables, titles)
+        return (registrations, deliverables)
     }
 
     public func deliverables(registrationID: UUID, on connection: PostgresConnection) async throws -> [DeliverableRecord] {

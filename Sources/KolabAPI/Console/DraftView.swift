@@ -36,11 +36,9 @@ struct DraftView {
     /// The page of a guest holding a review link: only a draft of the link's campaign that waits for
     /// brand review (else 404); the guest reads it as the campaign's brand does.
     static func load(_ id: UUID, guest: GuestReviewer, services: Services, on connection: PostgresConnection) async throws -> DraftView {
-        let (draft, deliverable) = try await services.workflows.visibleDraft(id, guest: guest, on: connection)
-        let campaign = try await services.workflows.visibleCampaign(deliverable.campaignID, actor: guest.actor, on: connection)
-        let drafts = try await services.workflows.content.drafts(deliverableID: deliverable.id, on: connection)
-        return try await load(
-            draft, deliverable, campaign: campaign, drafts: drafts, reader: guest.actor, services: services, on: connection)
+        let view = try await load(id, actor: guest.actor, services: services, on: connection)
+        try Workflows.checkGuest(guest, sees: view.draft, of: view.deliverable)
+        return view
     }
 
     private static func load(

@@ -33,11 +33,22 @@ struct KolPages {
 
     private static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 
+    /// Her registrations and deliverables, and the titles of their campaigns.
+    private func kolOverview(_ actor: Actor, _ context: KolabRequestContext) async throws
+        -> (registrations: [RegistrationRecord], deliverables: [DeliverableRecord], titles: [UUID: String])
+    {
+        try await services.read(context) { connection in
+            let (registrations, deliverables) = try await services.registrations.kolOverview(kolID: actor.userID, on: connection)
+            let titles = try await services.campaigns.titles(ids: Array(Set(registrations.map(\.campaignID))), on: connection)
+            return (registrations, deliverables, titles)
+        }
+    }
+
     // MARK: Home: what is due next
 
     func home(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (state, actor) = try kol(context)
-        let overview = try await services.read(context) { try await services.registrations.kolOverview(kolID: actor.userID, on: $0) }
+        let overview = try await kolOverview(actor, context)
         let open = overview.deliverables.filter { $0.status != .completed && $0.status != .cancelled }
         return state.page(
             "kol_home", title: state.text("home.title"),
@@ -190,7 +201,7 @@ struct KolPages {
 
     @Sendable func registrations(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (state, actor) = try kol(context)
-        let overview = try await services.read(context) { try await services.registrations.kolOverview(kolID: actor.userID, on: $0) }
+        let overview = try await kolOverview(actor, context)
         let rows = overview.registrations.map { registrationRow($0, title: overview.titles[$0.campaignID] ?? "", state) }
         return state.page(
             "kol_registrations", title: state.text("kol.registrations.title"), ["registrations": rows, "no_registrations": rows.isEmpty])

@@ -87,10 +87,15 @@ extension Workflows {
         DraftRecord, DeliverableRecord
     ) {
         let (draft, deliverable) = try await visibleDraft(id, actor: guest.actor, on: connection)
+        try Self.checkGuest(guest, sees: draft, of: deliverable)
+        return (draft, deliverable)
+    }
+
+    /// A guest sees only the latest draft of a deliverable of the link's campaign waiting for brand review.
+    public static func checkGuest(_ guest: GuestReviewer, sees draft: DraftRecord, of deliverable: DeliverableRecord) throws {
         guard deliverable.campaignID == guest.campaignID, deliverable.status == .inBrandReview,
             draft.version == deliverable.currentDraftVersion
         else { throw KolabError.notFound("draft") }
-        return (draft, deliverable)
     }
 
     /// A review of the latest draft: forward, request changes, approve, relay (by role, per the machine).
