@@ -1,38 +1,5 @@
-# Shared pieces of the measuring scripts: a throwaway PostgreSQL cluster and a kolab build.
-# Source it; it defines functions only.
-
-pg_bin() {
-  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(command -v pg_ctl)"; return 0; fi
-  local dir; dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  if [ -z "$dir" ]; then
-    echo "PostgreSQL server programs not found: install them with 'apt-get install -y postgresql'" >&2
-    return 1
-  fi
-  echo "$dir"
-}
-
-# as_pg CMD...: runs PostgreSQL's server programs as the postgres user when we are root (initdb refuses root).
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-# start_cluster DIR PORT [SETTINGS...]: a fresh cluster in DIR listening on 127.0.0.1:PORT.
-start_cluster() {
-  local dir=$1 port=$2; shift 2
-  local bin; bin=$(pg_bin) || return 1
-  mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
-  as_pg "$bin/initdb" -D "$dir/data" -U kolab --auth=trust --encoding=UTF8 --locale=C --no-sync >/dev/null
-  local opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200"
-  for s in "$@"; do opts="$opts -c $s"; done
-  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "$opts" -w start >/dev/null
-  psql -h 127.0.0.1 -p "$port" -U kolab -d postgres -qc "CREATE DATABASE kolab" >/dev/null
-}
-
-stop_cluster() {
-  local dir=$1 bin; bin=$(pg_bin) || return 0
-  [ -d "$dir/data" ] && as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-}
+# Shared pieces of the shell scripts: a kolab build, the service's readiness, a sign-in.
+# Source it; it defines functions only. The throwaway PostgreSQL cluster is scripts/pg-cluster's.
 
 # build_kolab CONFIG: builds and prints the path of the kolab executable.
 build_kolab() {
