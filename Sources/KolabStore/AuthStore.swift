@@ -32,11 +32,7 @@ public struct AuthStore: Sendable {
 
     /// The live (unexpired, unrevoked) token's user.
     public func actor(forToken token: String, on connection: PostgresConnection) async throws -> Actor? {
-        let rows = try await connection.run(
-            """
-            SELECT u.id, u.role, u.brand_id FROM auth_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_hash = \(Self.hash(token: token)) AND t.kind = 'api' AND t.revoked_at IS NULL AND t.expires_at > now()
-            """, logger: logger)
+        let rows = try await connection.run(ActorForToken(tokenHash: Self.hash(token: token)), logger: logger)
         for try await (id, role, brandID) in rows.decode((UUID, String, UUID?).self) {
             guard let role = Role(rawValue: role) else { return nil }
             return Actor(userID: id, role: role, brandID: brandID)

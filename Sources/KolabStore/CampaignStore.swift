@@ -165,6 +165,12 @@ public struct CampaignStore: Sendable {
     public func list(
         visibleTo actor: Actor, _ filter: CampaignFilter, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<CampaignRecord> {
+        let query = Self.listQuery(visibleTo: actor, filter, after: position, limit: limit)
+        return Page(fetched: try await campaigns(query, on: connection), limit: limit) { $0.position }
+    }
+
+    /// The list's statement: only the filters given become SQL (a generic plan keeps its index).
+    static func listQuery(visibleTo actor: Actor, _ filter: CampaignFilter, after position: PagePosition?, limit: Int) -> PostgresQuery {
         let kol = actor.role == .kol ? actor.userID : nil
         var query = PostgresQuery(unsafeSQL: "")
         let kolParam = query.bind(kol)
@@ -192,7 +198,7 @@ public struct CampaignStore: Sendable {
         }
         Keyset.after(position, createdAt: "c.created_at", id: "c.id", into: &query)
         query.sql += " ORDER BY c.created_at, c.id LIMIT \(query.bind(limit + 1))"
-        return Page(fetched: try await campaigns(query, on: connection), limit: limit) { $0.position }
+        return query
     }
 
     /// Changes of a campaign; nil fields stay.

@@ -83,11 +83,14 @@ public struct ContentStore: Sendable {
     /// Every version of the deliverable that draft `id` belongs to, oldest first, in one statement
     /// (empty when there is no such draft).
     public func versions(ofDraft id: UUID, on connection: PostgresConnection) async throws -> [DraftRecord] {
-        try await drafts(
-            """
-            SELECT \(unescaped: Self.draftColumns) FROM drafts d
-            WHERE d.deliverable_id = (SELECT deliverable_id FROM drafts WHERE id = \(id)) ORDER BY d.version
-            """, on: connection)
+        try await drafts(Self.versionsQuery(ofDraft: id), on: connection)
+    }
+
+    static func versionsQuery(ofDraft id: UUID) -> PostgresQuery {
+        """
+        SELECT \(unescaped: draftColumns) FROM drafts d
+        WHERE d.deliverable_id = (SELECT deliverable_id FROM drafts WHERE id = \(id)) ORDER BY d.version
+        """
     }
 
     public func draft(id: UUID, on connection: PostgresConnection) async throws -> DraftRecord? {
@@ -157,20 +160,10 @@ public struct ContentStore: Sendable {
         deliverableID: UUID, from: DeliverableStatus, to: DeliverableStatus, _ change: DeliverableChange,
         on connection: PostgresConnection
     ) async throws -> DeliverableRecord {
-        let query: PostgresQuery = """
-            UPDATE deliverables AS d SET
-                status = \(to.rawValue),
-                current_draft_version = COALESCE(\(change.draftVersion)::bigint, current_draft_version),
-                revision_rounds_used = revision_rounds_used + \(change.usedRound ? 1 : 0),
-                extra_rounds = extra_rounds + \(change.extraRound ? 1 : 0),
-                post_url = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.url)::text, post_url) END,
-                posted_at = CASE WHEN \(change.clearPost) THEN NULL ELSE COALESCE(\(change.post?.postedAt)::timestamptz, posted_at) END,
-                insights_due_at = CASE WHEN \(change.insightsAfterDays)::bigint IS NULL THEN insights_due_at
-                                       ELSE posted_at + \(change.insightsAfterDays)::bigint * interval '1 day' END,
-                updated_at = now()
-            WHERE id = \(deliverableID) AND status = \(from.rawValue)
-            RETURNING \(unescaped: RegistrationStore.deliverableColumns)
-            """
+        let query = UpdateDeliverable(
+            to: to.rawValue, draftVersion: change.draftVersion, usedRound: change.usedRound ? 1 : 0, extraRound: change.extraRound ? 1 : 0,
+            clearPost: change.clearPost, postURL: change.post?.url, postedAt: change.post?.postedAt,
+            insightsAfterDays: change.insightsAfterDays, deliverableID: deliverableID, from: from.rawValue)
         for try await row in try await connection.run(query, logger: logger) {
             var reader = RowReader(row)
             return try RegistrationStore.deliverable(from: &reader)

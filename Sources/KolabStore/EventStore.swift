@@ -58,14 +58,9 @@ public struct EventStore: Sendable {
         }
         let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
         try await connection.run(
-            """
-            WITH ordered AS MATERIALIZED (
-                SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(c::text)) FROM (SELECT \(campaignID)::uuid AS c) x WHERE c IS NOT NULL)
-            INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data)
-            SELECT \(actorID)::uuid, \(actorRole), \(campaignID)::uuid, \(kolID)::uuid, \(entity.rawValue),
-                    \(entityID), \(from)::text, \(to)::text, \(json)::jsonb
-            FROM (SELECT count(*) FROM ordered) locked
-            """, logger: logger)
+            AppendEvent(
+                campaignID: campaignID, actorID: actorID, actorRole: actorRole, kolID: kolID, entityType: entity.rawValue,
+                entityID: entityID, from: from, to: to, data: json), logger: logger)
     }
 
     /// One event per payout in `payoutIDs`, written in one statement.

@@ -217,6 +217,10 @@ public struct RegistrationStore: Sendable {
     /// Locks the campaign of a deliverable, registration or campaign id (whichever `owner` names)
     /// before the row itself is locked. Nothing is locked when the id names nothing.
     public func lockCampaign(ofDeliverable id: UUID, _ mode: CampaignLock, on connection: PostgresConnection) async throws {
+        if mode == .share {
+            try await connection.run(ShareCampaignOfDeliverable(deliverableID: id), logger: logger)
+            return
+        }
         try await connection.run(
             "SELECT 1 FROM campaigns WHERE id = (SELECT campaign_id FROM deliverables WHERE id = \(id)) \(unescaped: mode.rawValue)",
             logger: logger)
@@ -289,15 +293,11 @@ public struct RegistrationStore: Sendable {
     public func deliverableWithCampaign(id: UUID, kol: UUID?, lock: Bool, on connection: PostgresConnection) async throws
         -> (DeliverableRecord, CampaignRecord)?
     {
-        var query = PostgresQuery(unsafeSQL: "")
-        let kolParam = query.bind(kol)
-        let idParam = query.bind(id)
-        query.sql = """
-            SELECT \(Self.deliverableColumns), \(CampaignStore.columns(kol: kolParam))
-            FROM deliverables d JOIN campaigns c ON c.id = d.campaign_id WHERE d.id = \(idParam)
-            """
-        if lock { query.sql += " FOR UPDATE OF d" }
-        for try await row in try await connection.run(query, logger: logger) {
+        let rows =
+            lock
+            ? try await connection.run(LockedDeliverableWithCampaign(kolID: kol, deliverableID: id), logger: logger)
+            : try await connection.run(DeliverableWithCampaign(kolID: kol, deliverableID: id), logger: logger)
+        for try await row in rows {
             var reader = RowReader(row)
             return (try Self.deliverable(from: &reader), try CampaignStore.record(from: &reader))
         }

@@ -26,7 +26,7 @@ public struct ReportData: Sendable {
     public var medianDaysToPayment: Double?
 }
 
-/// The figures of a campaign report, read in four statements whatever the number of KOLs.
+/// The figures of a campaign report, read in one statement whatever the number of KOLs.
 public struct ReportStore: Sendable {
     let logger: Logger
 
@@ -54,64 +54,27 @@ public struct ReportStore: Sendable {
         return result
     }
 
-    /// `onlyKol` narrows everything to one KOL's own figures (what a KOL may read).
+    /// `onlyKol` narrows everything to one KOL's own figures (what a KOL may read). One statement
+    /// (`CampaignReport`), one round trip, whatever the number of KOLs.
     public func report(campaignID: UUID, onlyKol: UUID?, on connection: PostgresConnection) async throws -> ReportData {
-        var registrationFunnel: [String: Int] = [:]
-        for try await (status, count) in try await connection.run(
-            """
-            SELECT status, count(*)::int FROM registrations
-            WHERE campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid) GROUP BY status
-            """, logger: logger
-        ).decode((String, Int).self) {
-            registrationFunnel[status] = count
+        var report = ReportData(registrationFunnel: [:], deliverableFunnel: [:], rows: [], medianDaysToPayment: nil)
+        let rows = try await connection.run(CampaignReport(campaignID: campaignID, onlyKol: onlyKol), logger: logger)
+        for try await r in rows.decode(
+            (String, String?, Int?, UUID?, String?, Int?, Int64?, Int64?, Int64?, Int64?, String?, Int64?, Int64?, Double?).self)
+        {
+            switch r.0 {
+            case "r": report.registrationFunnel[r.1 ?? ""] = r.2 ?? 0
+            case "d": report.deliverableFunnel[r.1 ?? ""] = r.2 ?? 0
+            case "k":
+                guard let kolID = r.3 else { continue }
+                report.rows.append(
+                    ReportRow(
+                        kolID: kolID, fullName: r.4 ?? "", registrationStatus: r.1 ?? "", deliverables: r.2 ?? 0,
+                        deliverablesCompleted: r.5 ?? 0, reach: r.6 ?? 0, impressions: r.7 ?? 0, views: r.8 ?? 0, engagements: r.9 ?? 0,
+                        payoutStatus: r.10, grossIdr: r.11 ?? 0, netIdr: r.12 ?? 0))
+            default: report.medianDaysToPayment = r.13
+            }
         }
-        var deliverableFunnel: [String: Int] = [:]
-        for try await (status, count) in try await connection.run(
-            """
-            SELECT status, count(*)::int FROM deliverables
-            WHERE campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid) GROUP BY status
-            """, logger: logger
-        ).decode((String, Int).self) {
-            deliverableFunnel[status] = count
-        }
-        var rows: [ReportRow] = []
-        for try await r in try await connection.run(
-            """
-            SELECT r.kol_id, k.full_name, r.status,
-                   (SELECT count(*)::int FROM deliverables d WHERE d.registration_id = r.id AND d.status <> 'cancelled'),
-                   (SELECT count(*)::int FROM deliverables d WHERE d.registration_id = r.id AND d.status = 'completed'),
-                   COALESCE(i.reach, 0)::bigint, COALESCE(i.impressions, 0)::bigint, COALESCE(i.views, 0)::bigint,
-                   COALESCE(i.engagements, 0)::bigint,
-                   p.status, COALESCE(p.gross_idr, 0), COALESCE(p.net_idr, 0)
-            FROM registrations r
-            JOIN kol_profiles k ON k.kol_id = r.kol_id
-            LEFT JOIN LATERAL (
-                SELECT sum(x.reach) AS reach, sum(x.impressions) AS impressions, sum(x.views) AS views,
-                       sum(x.likes + x.comments + x.shares + x.saves) AS engagements
-                FROM insights x JOIN deliverables d ON d.id = x.deliverable_id
-                WHERE d.registration_id = r.id AND x.status = 'verified'
-            ) i ON true
-            LEFT JOIN payouts p ON p.registration_id = r.id
-            WHERE r.campaign_id = \(campaignID) AND (\(onlyKol)::uuid IS NULL OR r.kol_id = \(onlyKol)::uuid)
-              AND EXISTS (SELECT 1 FROM deliverables d WHERE d.registration_id = r.id)
-            ORDER BY k.full_name, r.kol_id
-            """, logger: logger
-        ).decode((UUID, String, String, Int, Int, Int64, Int64, Int64, Int64, String?, Int64, Int64).self) {
-            rows.append(
-                ReportRow(
-                    kolID: r.0, fullName: r.1, registrationStatus: r.2, deliverables: r.3, deliverablesCompleted: r.4, reach: r.5,
-                    impressions: r.6, views: r.7, engagements: r.8, payoutStatus: r.9, grossIdr: r.10, netIdr: r.11))
-        }
-        var median: Double?
-        for try await value in try await connection.run(
-            """
-            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (paid_at - created_at)) / 86400.0)
-            FROM payouts WHERE campaign_id = \(campaignID) AND status = 'paid' AND (\(onlyKol)::uuid IS NULL OR kol_id = \(onlyKol)::uuid)
-            """, logger: logger
-        ).decode(Double?.self) {
-            median = value
-        }
-        return ReportData(
-            registrationFunnel: registrationFunnel, deliverableFunnel: deliverableFunnel, rows: rows, medianDaysToPayment: median)
+        return report
     }
 }

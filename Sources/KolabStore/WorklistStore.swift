@@ -27,6 +27,10 @@ public struct WorklistStore: Sendable {
     public func officerItems(
         officerID: UUID?, now: Date, after position: PagePosition?, limit: Int, on connection: PostgresConnection
     ) async throws -> Page<WorklistItem> {
+        try await items(Self.officerQuery(officerID: officerID, now: now, after: position, limit: limit), limit: limit, on: connection)
+    }
+
+    static func officerQuery(officerID: UUID?, now: Date, after position: PagePosition?, limit: Int) -> PostgresQuery {
         var query = PostgresQuery(unsafeSQL: "")
         // Only the filter that applies becomes SQL (a generic plan keeps its index).
         let officerFilter = officerID.map { "AND officer_id = \(query.bind($0))" } ?? ""
@@ -50,7 +54,8 @@ public struct WorklistStore: Sendable {
                 kind: "overdue_insights", table: "deliverables", since: "insights_due_at",
                 condition: "status = 'live' AND insights_due_at < \(nowParam)"),
         ]
-        return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
+        Self.page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit)
+        return query
     }
 
     /// A brand's items: drafts waiting for its review.
@@ -62,7 +67,8 @@ public struct WorklistStore: Sendable {
         let branches = [
             Branch(kind: "draft_to_review", table: "deliverables", since: "updated_at", condition: "status = 'in_brand_review'")
         ]
-        return try await page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit, on: connection)
+        Self.page(&query, campaigns: campaigns, branches: branches, after: position, limit: limit)
+        return try await items(query, limit: limit, on: connection)
     }
 
     /// A draft waiting for a brand's review, with what its page lists show.
@@ -124,10 +130,9 @@ public struct WorklistStore: Sendable {
     /// index condition: PostgreSQL cannot tell how many campaigns the array holds, guesses few, and
     /// would otherwise fetch every item of those campaigns through `(campaign_id, status)` and sort
     /// them (measured: 4x slower once the write scenario had moved deliverables around).
-    private func page(
-        _ query: inout PostgresQuery, campaigns: String, branches: [Branch], after position: PagePosition?, limit: Int,
-        on connection: PostgresConnection
-    ) async throws -> Page<WorklistItem> {
+    private static func page(
+        _ query: inout PostgresQuery, campaigns: String, branches: [Branch], after position: PagePosition?, limit: Int
+    ) {
         // The position's placeholders, bound once and compared in every walk.
         let after = position.map { (micros: query.bind($0.micros), id: query.bind($0.id)) }
         let pageSize = query.bind(limit + 1)
@@ -164,6 +169,10 @@ public struct WorklistStore: Sendable {
             ) w
             ORDER BY w.since, w.sort_id
             """
+    }
+
+    /// The page of items a `page` statement reads.
+    private func items(_ query: PostgresQuery, limit: Int, on connection: PostgresConnection) async throws -> Page<WorklistItem> {
         var items: [WorklistItem] = []
         for try await row in try await connection.run(query, logger: logger) {
             var r = RowReader(row)

@@ -15,7 +15,7 @@ struct Kolab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Kolab: influencer campaigns between brands and KOLs, with a project officer in the middle.",
         version: Configuration.version,
-        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, SecretKey.self])
+        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, SecretKey.self, SQLCommand.self])
 }
 
 /// Options every command shares: which database, and how loud.
@@ -259,6 +259,38 @@ struct SecretKey: AsyncParsableCommand {
         commandName: "secret-key", abstract: "Print a new service key for KOLAB_SECRET_KEY (base64 of 32 random bytes).")
 
     func run() async throws { say(SecretBox.newKeyBase64()) }
+}
+
+struct SQLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Print a statement exactly as the service sends it (for pgbench and EXPLAIN).",
+        discussion: """
+            Each placeholder is described first, one comment line per parameter ("-- $1 token_hash bytea"), then \
+            the statement on one line. Statements built per request print the shape the benchmark measures.
+            """)
+
+    @Flag(name: .long, help: "List the statements: name, a tab, what it is for.")
+    var list = false
+
+    @Argument(help: "The statement's name (see --list).")
+    var name: String?
+
+    func validate() throws {
+        if !list && name == nil { throw ValidationError("Give a statement's name, or --list to see them.") }
+    }
+
+    func run() throws {
+        if list {
+            for entry in StatementCatalogue.entries { say("\(entry.name)\t\(entry.summary)") }
+            return
+        }
+        guard let name, let entry = StatementCatalogue.entry(named: name) else {
+            throw CLIFailure("No statement named '\(name ?? "")'. `kolab sql --list` shows them.")
+        }
+        for (offset, parameter) in entry.parameters.enumerated() { say("-- $\(offset + 1) \(parameter.name) \(parameter.type)") }
+        say(entry.sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
+    }
 }
 
 enum DemoData {
