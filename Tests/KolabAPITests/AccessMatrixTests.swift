@@ -22,9 +22,10 @@ struct AccessMatrixTests {
             let (kol, officer, brand, finance) = (p.cast.kol, p.cast.officer, p.cast.brand, p.cast.finance)
             let d = p.feed
             let draft = try #require(try await app.get("/v1/deliverables/\(d)/drafts", token: officer.token).data.first?["id"] as? String)
-            let settle: [String: Any] = ["payout_ids": [payoutID], "bank_reference": "R", "reason": "x"]
-            let reason: [String: Any] = ["reason": "x"]
-            let cases: [(HTTPRequest.Method, String, TestApp.Account, [String: Any]?, HTTPResponse.Status)] = [
+            let paid = MarkPaidBody(payoutIDs: [payoutID], bankReference: "R")
+            let failed = MarkFailedBody(payoutIDs: [payoutID], reason: "x")
+            let reason = ReasonBody(reason: "x")
+            let cases: [(HTTPRequest.Method, String, TestApp.Account, (any RequestBody)?, HTTPResponse.Status)] = [
                 // Batches are finance's: to everyone else a batch id names nothing (404, as for a missing one).
                 (.get, "/v1/payout-batches/\(batch)", officer, nil, .notFound),
                 (.get, "/v1/payout-batches/\(batch)", brand, nil, .notFound),
@@ -32,10 +33,10 @@ struct AccessMatrixTests {
                 (.get, "/v1/payout-batches/\(UUID())", officer, nil, .notFound),
                 (.get, "/v1/payout-batches/\(batch)/export.csv", kol, nil, .notFound),
                 (.get, "/v1/payout-batches/\(batch)/export.csv", officer, nil, .notFound),
-                (.post, "/v1/payout-batches/\(batch)/mark-failed", kol, settle, .notFound),
-                (.post, "/v1/payout-batches/\(batch)/mark-failed", brand, settle, .notFound),
-                (.post, "/v1/payout-batches/\(batch)/mark-paid", officer, settle, .notFound),
-                (.post, "/v1/payout-batches/\(UUID())/mark-paid", officer, settle, .notFound),
+                (.post, "/v1/payout-batches/\(batch)/mark-failed", kol, failed, .notFound),
+                (.post, "/v1/payout-batches/\(batch)/mark-failed", brand, failed, .notFound),
+                (.post, "/v1/payout-batches/\(batch)/mark-paid", officer, paid, .notFound),
+                (.post, "/v1/payout-batches/\(UUID())/mark-paid", officer, paid, .notFound),
                 (.get, "/v1/payout-batches", officer, nil, .forbidden),
                 // Insights: only the officer verifies or rejects; strangers do not see them.
                 (.post, "/v1/deliverables/\(d)/insights/verify", brand, nil, .forbidden),
@@ -51,20 +52,20 @@ struct AccessMatrixTests {
                 (.post, "/v1/deliverables/\(d)/cancel", finance, reason, .forbidden),
                 (.post, "/v1/deliverables/\(d)/cancel", kol, reason, .forbidden),
                 (.post, "/v1/deliverables/\(d)/cancel", otherKol, reason, .notFound),
-                (.post, "/v1/deliverables/\(d)/drafts", officer, ["caption": "x"], .forbidden),
-                (.post, "/v1/deliverables/\(d)/drafts", otherKol, ["caption": "x"], .notFound),
-                (.post, "/v1/deliverables/\(d)/post", brand, ["url": "https://x.id/p", "posted_at": "2026-11-01T10:00:00Z"], .forbidden),
-                (.post, "/v1/deliverables/\(d)/insights", officer, ["reach": 1], .forbidden),
-                (.post, "/v1/drafts/\(draft)/reviews", kol, ["decision": "approve"], .forbidden),
-                (.post, "/v1/drafts/\(draft)/reviews", otherBrand, ["decision": "approve"], .notFound),
-                (.post, "/v1/campaigns/\(p.campaign)/registrations", officer, ["pitch": "x"], .forbidden),
-                (.post, "/v1/campaigns/\(p.campaign)/brief-versions", kol, ["deliverables": []], .forbidden),
+                (.post, "/v1/deliverables/\(d)/drafts", officer, DraftBody(caption: "x"), .forbidden),
+                (.post, "/v1/deliverables/\(d)/drafts", otherKol, DraftBody(caption: "x"), .notFound),
+                (.post, "/v1/deliverables/\(d)/post", brand, PostBody(url: "https://x.id/p", postedAt: "2026-11-01T10:00:00Z"), .forbidden),
+                (.post, "/v1/deliverables/\(d)/insights", officer, InsightsBody(views: 1), .forbidden),
+                (.post, "/v1/drafts/\(draft)/reviews", kol, ReviewBody(decision: "approve"), .forbidden),
+                (.post, "/v1/drafts/\(draft)/reviews", otherBrand, ReviewBody(decision: "approve"), .notFound),
+                (.post, "/v1/campaigns/\(p.campaign)/registrations", officer, RegistrationBody(pitch: "x"), .forbidden),
+                (.post, "/v1/campaigns/\(p.campaign)/brief-versions", kol, BriefBody(), .forbidden),
                 (.get, "/v1/campaigns/\(p.campaign)/brief-versions/1", kol, nil, .forbidden),
                 (.get, "/v1/campaigns/\(p.campaign)/brief-versions/1", otherBrand, nil, .notFound),
                 (.get, "/v1/campaigns/\(p.campaign)/brief-versions/1", otherOfficer, nil, .notFound),
-                (.post, "/v1/campaigns/\(p.campaign)/brief-versions", otherBrand, ["deliverables": []], .notFound),
-                (.patch, "/v1/campaigns/\(p.campaign)", kol, ["title": "x"], .forbidden),
-                (.patch, "/v1/campaigns/\(p.campaign)", otherBrand, ["title": "x"], .notFound),
+                (.post, "/v1/campaigns/\(p.campaign)/brief-versions", otherBrand, BriefBody(), .notFound),
+                (.patch, "/v1/campaigns/\(p.campaign)", kol, CampaignUpdateBody(title: "x"), .forbidden),
+                (.patch, "/v1/campaigns/\(p.campaign)", otherBrand, CampaignUpdateBody(title: "x"), .notFound),
                 (.get, "/v1/drafts/\(draft)", otherKol, nil, .notFound),
                 (.get, "/v1/deliverables/\(d)/drafts", otherBrand, nil, .notFound),
                 // Campaign reading: strangers see nothing of it.
@@ -72,7 +73,10 @@ struct AccessMatrixTests {
                 (.get, "/v1/campaigns/\(p.campaign)/brief", otherOfficer, nil, .notFound),
                 (.get, "/v1/campaigns/\(p.campaign)/registrations", otherBrand, nil, .notFound),
                 (.get, "/v1/registrations/\(p.registration)/deliverables", otherOfficer, nil, .notFound),
-                (.post, "/v1/registrations/\(p.registration)/brief-acknowledgement", otherKol, ["version": 1], .notFound),
+                (
+                    .post, "/v1/registrations/\(p.registration)/brief-acknowledgement", otherKol, BriefAcknowledgementBody(version: 1),
+                    .notFound
+                ),
                 // Payouts: brands never, other KOLs and officers not theirs.
                 (.get, "/v1/payouts/\(payoutID)", otherOfficer, nil, .notFound),
                 (.post, "/v1/payouts/\(payoutID)/approve", otherKol, nil, .notFound),
@@ -81,11 +85,12 @@ struct AccessMatrixTests {
                 (.get, "/v1/brands/\(otherBrandID)", kol, nil, .notFound),
             ]
             for (method, path, account, body, expected) in cases {
-                let response = try await app.request(method, path, token: account.token, body: body.map(json))
+                let response = try await app.request(method, path, token: account.token, body: body?.jsonText)
                 #expect(response.status == expected, "\(method) \(path) as \(account.role): \(response.status.code) \(response.text)")
                 #expect(response.isProblem, "\(method) \(path) answers a problem document")
                 // The order of checks: who may see and act is decided before the body is read, so a
-                // caller who may not gets the same answer whatever it sends (empty, wrong, broken JSON).
+                // caller who may not gets the same answer whatever it sends (empty, wrong, broken JSON):
+                // these bodies are malformed on purpose.
                 guard body != nil else { continue }
                 for bad in ["{}", "{\"nmae\": 1}", "{not json", "{\"reason\": \"a\\u0000b\"}"] {
                     let refused = try await app.request(method, path, token: account.token, body: bad)

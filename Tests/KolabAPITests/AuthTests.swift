@@ -43,8 +43,8 @@ struct AuthTests {
     @Test func wrongPasswordAndUnknownEmailGetTheSame401() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let wrong = try await app.post("/v1/auth/tokens", ["email": admin.email, "password": "not-the-password"])
-            let unknown = try await app.post("/v1/auth/tokens", ["email": "nobody@kolab.test", "password": "not-the-password"])
+            let wrong = try await app.post("/v1/auth/tokens", LoginBody(email: admin.email, password: "not-the-password"))
+            let unknown = try await app.post("/v1/auth/tokens", LoginBody(email: "nobody@kolab.test", password: "not-the-password"))
             #expect(wrong.status == .unauthorized)
             #expect(unknown.status == .unauthorized)
             #expect(wrong["detail"] == unknown["detail"])
@@ -71,17 +71,17 @@ struct AuthTests {
         try await TestApp.run { app in
             let admin = try await app.admin()
             for _ in 0..<10 {
-                let failed = try await app.post("/v1/auth/tokens", ["email": admin.email, "password": "wrong-password-1"])
+                let failed = try await app.post("/v1/auth/tokens", LoginBody(email: admin.email, password: "wrong-password-1"))
                 #expect(failed.status == .unauthorized)
             }
             // Even the right password is refused while locked.
-            let locked = try await app.post("/v1/auth/tokens", ["email": admin.email, "password": testPassword])
+            let locked = try await app.post("/v1/auth/tokens", LoginBody(email: admin.email, password: testPassword))
             #expect(locked.status == .tooManyRequests)
             #expect(locked.isProblem)
             let retryAfter = Int(locked.headers[.retryAfter] ?? "") ?? 0
             #expect(retryAfter > 0 && retryAfter <= 15 * 60)
             // Another e-mail is not affected.
-            let other = try await app.post("/v1/auth/tokens", ["email": "someone-else@kolab.test", "password": "wrong-password-1"])
+            let other = try await app.post("/v1/auth/tokens", LoginBody(email: "someone-else@kolab.test", password: "wrong-password-1"))
             #expect(other.status == .unauthorized)
         }
     }
@@ -130,10 +130,10 @@ struct AuthTests {
     @Test func loginWithMalformedBodiesIs400Or422() async throws {
         try await TestApp.run { app in
             #expect(try await app.post("/v1/auth/tokens", raw: "{\"email\": ").status == .badRequest)
-            let missing = try await app.post("/v1/auth/tokens", ["email": "a@b.co"])
+            let missing = try await app.post("/v1/auth/tokens", RawJSON(["email": "a@b.co"]))  // the password missing on purpose
             #expect(missing.status == .unprocessableContent)
             #expect(missing.errorFields == ["password"])
-            let wrongType = try await app.post("/v1/auth/tokens", ["email": 42, "password": "x"])
+            let wrongType = try await app.post("/v1/auth/tokens", RawJSON(["email": 42, "password": "x"]))  // wrongly typed on purpose
             #expect(wrongType.status == .unprocessableContent)
             #expect(wrongType.errorFields == ["email"])
         }

@@ -12,13 +12,13 @@ struct BrandTests {
     @Test func adminCreatesABrand() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let created = try await app.post("/v1/brands", token: admin.token, ["name": "  Susu Bunda  "])
+            let created = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "  Susu Bunda  "))
             #expect(created.status == .created)
             #expect(created["name"] == "Susu Bunda")
             let location = try #require(created.headers[.location])
             let fetched = try await app.get(location, token: admin.token)
             #expect(fetched["id"] == created["id"])
-            let duplicate = try await app.post("/v1/brands", token: admin.token, ["name": "susu bunda"])
+            let duplicate = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "susu bunda"))
             #expect(duplicate.status == .conflict)
         }
     }
@@ -27,7 +27,7 @@ struct BrandTests {
     func onlyAdminsCreateBrands(role: Role) async throws {
         try await TestApp.run { app in
             let cast = try await app.cast()
-            let response = try await app.post("/v1/brands", token: cast.account(role).token, ["name": "Not Allowed"])
+            let response = try await app.post("/v1/brands", token: cast.account(role).token, BrandBody(name: "Not Allowed"))
             #expect(response.status == .forbidden)
             #expect(try await app.count("SELECT count(*)::int FROM brands WHERE name = 'Not Allowed'") == 0)
         }
@@ -68,12 +68,12 @@ struct BrandTests {
     @Test func brandNamesAreValidated() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let empty = try await app.post("/v1/brands", token: admin.token, ["name": ""])
+            let empty = try await app.post("/v1/brands", token: admin.token, BrandBody(name: ""))
             #expect(empty.status == .unprocessableContent)
             #expect(empty.errorFields == ["name"])
-            let long = try await app.post("/v1/brands", token: admin.token, ["name": String(repeating: "x", count: 201)])
+            let long = try await app.post("/v1/brands", token: admin.token, BrandBody(name: String(repeating: "x", count: 201)))
             #expect(long.errorFields == ["name"])
-            let number = try await app.post("/v1/brands", token: admin.token, ["name": 7])
+            let number = try await app.post("/v1/brands", token: admin.token, RawJSON(["name": 7]))  // wrongly typed on purpose
             #expect(number.errorFields == ["name"])
             #expect(try await app.count("SELECT count(*)::int FROM brands") == 0)
         }

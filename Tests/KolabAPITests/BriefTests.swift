@@ -19,8 +19,8 @@ struct BriefTests {
             #expect(v1["status"] == "published")
             #expect(v1.json["hashtags"] as? [String] == ["#SusuBunda", "#RamadanBersama"])
             #expect(v1.json["mentions"] as? [String] == ["@susubunda.id"])
-            var body = TestApp.briefBody
-            body["key_messages"] = ["A second, better message"]
+            var body = BriefBody()
+            body.keyMessages = ["A second, better message"]
             #expect(try await app.publishBrief(id, by: cast.officer, body: body) == 2)
             let versions = try await app.get("/v1/campaigns/\(id)/brief-versions", token: cast.brand.token)
             #expect(versions.data.map { $0["status"] as? String } == ["superseded", "published"])
@@ -41,17 +41,13 @@ struct BriefTests {
         try await TestApp.run { app in
             let cast = try await app.cast()
             let id = try await app.draftCampaign(by: cast.officer, brandID: cast.brandID)
-            var body = TestApp.briefBody
-            body["references"] = ["javascript:alert(1)"]
-            body["deliverables"] = [
-                [
-                    "key": "yt", "platform": "youtube", "format": "video", "quantity": 0,
-                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-01T09:00:00Z",
-                ],
-                [
-                    "key": "yt", "platform": "instagram", "format": "reel", "quantity": 1,
-                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-06T09:00:00Z",
-                ],
+            var body = BriefBody()
+            body.references = ["javascript:alert(1)"]
+            body.deliverables = [
+                BriefDeliverableBody(
+                    key: "yt", platform: "youtube", format: "video", quantity: 0, draftDueAt: "2030-01-05T09:00:00Z",
+                    postDueAt: "2030-01-01T09:00:00Z"),
+                BriefDeliverableBody(key: "yt", format: "reel", draftDueAt: "2030-01-05T09:00:00Z", postDueAt: "2030-01-06T09:00:00Z"),
             ]
             let response = try await app.post("/v1/campaigns/\(id)/brief-versions", token: cast.officer.token, body)
             #expect(response.status == .unprocessableContent)
@@ -60,21 +56,15 @@ struct BriefTests {
                     "references[0]", "deliverables[0].platform", "deliverables[0].quantity", "deliverables[0].post_due_at",
                     "deliverables[1].key",
                 ])
-            var badFormat = TestApp.briefBody
-            badFormat["deliverables"] = [
-                [
-                    "key": "x", "platform": "instagram", "format": "carousel", "quantity": 1,
-                    "draft_due_at": "2030-01-05T09:00:00Z", "post_due_at": "2030-01-06T09:00:00Z",
-                ]
+            var badFormat = BriefBody()
+            badFormat.deliverables = [
+                BriefDeliverableBody(key: "x", format: "carousel", draftDueAt: "2030-01-05T09:00:00Z", postDueAt: "2030-01-06T09:00:00Z")
             ]
             let format = try await app.post("/v1/campaigns/\(id)/brief-versions", token: cast.officer.token, badFormat)
             #expect(format.errorFields == ["deliverables[0].format"])
-            var badDate = TestApp.briefBody
-            badDate["deliverables"] = [
-                [
-                    "key": "x", "platform": "instagram", "format": "story", "quantity": 1,
-                    "draft_due_at": "tomorrow", "post_due_at": "2030-01-06T09:00:00Z",
-                ]
+            var badDate = BriefBody()
+            badDate.deliverables = [
+                BriefDeliverableBody(key: "x", format: "story", draftDueAt: "tomorrow", postDueAt: "2030-01-06T09:00:00Z")
             ]
             let date = try await app.post("/v1/campaigns/\(id)/brief-versions", token: cast.officer.token, badDate)
             #expect(date.errorFields == ["deliverables[0].draft_due_at"], "\(date.text)")
@@ -87,7 +77,7 @@ struct BriefTests {
             let cast = try await app.cast()
             let id = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
             for account in [cast.brand, cast.finance, cast.kol] {
-                let write = try await app.post("/v1/campaigns/\(id)/brief-versions", token: account.token, TestApp.briefBody)
+                let write = try await app.post("/v1/campaigns/\(id)/brief-versions", token: account.token, BriefBody())
                 #expect(write.status == .forbidden, "\(account.role)")
                 #expect(try await app.post("/v1/campaigns/\(id)/brief-versions/1/publish", token: account.token).status == .forbidden)
             }
@@ -95,7 +85,7 @@ struct BriefTests {
             #expect(try await app.get("/v1/campaigns/\(id)/brief", token: cast.kol.token).status == .ok)
             let otherOfficer = try await app.user(.officer, by: cast.admin)
             #expect(
-                try await app.post("/v1/campaigns/\(id)/brief-versions", token: otherOfficer.token, TestApp.briefBody).status == .notFound)
+                try await app.post("/v1/campaigns/\(id)/brief-versions", token: otherOfficer.token, BriefBody()).status == .notFound)
             #expect(try await app.count("SELECT count(*)::int FROM brief_versions") == 1)
         }
     }
@@ -105,23 +95,27 @@ struct BriefTests {
             let cast = try await app.cast()
             let id = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
             let registration = try await app.register(cast.kol, for: id)
-            let early = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, ["version": 1])
+            let early = try await app.post(
+                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, BriefAcknowledgementBody(version: 1))
             #expect(early.status == .conflict)  // not accepted yet
             let accepted = try await app.act("accept", registration: registration, by: cast.officer)
             #expect(accepted.json["brief_acknowledgement_required"] as? Bool == true)
-            let wrong = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, ["version": 7])
+            let wrong = try await app.post(
+                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, BriefAcknowledgementBody(version: 7))
             #expect(wrong.status == .unprocessableContent)
             let byOfficer = try await app.post(
-                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.officer.token, ["version": 1])
+                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.officer.token, BriefAcknowledgementBody(version: 1))
             #expect(byOfficer.status == .forbidden)
-            let ack = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, ["version": 1])
+            let ack = try await app.post(
+                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, BriefAcknowledgementBody(version: 1))
             #expect(ack.status == .ok)
             #expect(ack.json["brief_version_acknowledged"] as? Int == 1)
             #expect(ack.json["brief_acknowledgement_required"] as? Bool == false)
             try await app.publishBrief(id, by: cast.officer)
             let after = try await app.get("/v1/registrations/\(registration)", token: cast.kol.token)
             #expect(after.json["brief_acknowledgement_required"] as? Bool == true)
-            let again = try await app.post("/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, ["version": 2])
+            let again = try await app.post(
+                "/v1/registrations/\(registration)/brief-acknowledgement", token: cast.kol.token, BriefAcknowledgementBody(version: 2))
             #expect(again.json["brief_version_acknowledged"] as? Int == 2)
         }
     }

@@ -12,7 +12,7 @@ struct CampaignTests {
         try await TestApp.run { app in
             // setup
             let cast = try await app.cast()
-            let created = try await app.post("/v1/campaigns", token: cast.officer.token, TestApp.campaignBody(brandID: cast.brandID))
+            let created = try await app.post("/v1/campaigns", token: cast.officer.token, CampaignDraftBody(brandID: cast.brandID))
             #expect(created.status == .created)
             #expect(created["status"] == "draft")
             #expect(created["officer_id"] == cast.officer.id)
@@ -61,7 +61,7 @@ struct CampaignTests {
             #expect(refused["detail"]?.contains("published brief") == true)
             #expect(try await app.campaignStatus(withoutBrief) == "draft")
 
-            let byAdmin = try await app.post("/v1/campaigns", token: cast.admin.token, TestApp.campaignBody(brandID: cast.brandID))
+            let byAdmin = try await app.post("/v1/campaigns", token: cast.admin.token, CampaignDraftBody(brandID: cast.brandID))
             let id = try #require(byAdmin["id"])
             #expect(byAdmin.json["officer_id"] is NSNull)
             try await app.publishBrief(id, by: cast.admin)
@@ -112,7 +112,7 @@ struct CampaignTests {
         try await TestApp.run { app in
             let cast = try await app.cast()
             for account in [cast.kol, cast.finance] {
-                let response = try await app.post("/v1/campaigns", token: account.token, TestApp.campaignBody(brandID: cast.brandID))
+                let response = try await app.post("/v1/campaigns", token: account.token, CampaignDraftBody(brandID: cast.brandID))
                 #expect(response.status == .forbidden)
             }
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 0)
@@ -123,18 +123,17 @@ struct CampaignTests {
         try await TestApp.run { app in
             let cast = try await app.cast()
             let otherBrand = try await app.brand(by: cast.admin)
-            let own = try await app.post("/v1/campaigns", token: cast.brand.token, TestApp.campaignBody(brandID: cast.brandID))
+            let own = try await app.post("/v1/campaigns", token: cast.brand.token, CampaignDraftBody(brandID: cast.brandID))
             #expect(own.status == .created)
             #expect(own["brand_id"] == cast.brandID)
-            var body = TestApp.campaignBody(brandID: cast.brandID)
-            body["brand_id"] = nil
+            let body = CampaignDraftBody(brandID: nil)
             #expect(try await app.post("/v1/campaigns", token: cast.brand.token, body)["brand_id"] == cast.brandID)
-            let foreign = try await app.post("/v1/campaigns", token: cast.brand.token, TestApp.campaignBody(brandID: otherBrand))
+            let foreign = try await app.post("/v1/campaigns", token: cast.brand.token, CampaignDraftBody(brandID: otherBrand))
             #expect(foreign.status == .unprocessableContent)
             #expect(foreign.errorFields == ["brand_id"])
-            let assigning = try await app.post(
-                "/v1/campaigns", token: cast.brand.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["officer_id": cast.officer.id]))
+            var assignment = CampaignDraftBody(brandID: cast.brandID)
+            assignment.officerID = cast.officer.id
+            let assigning = try await app.post("/v1/campaigns", token: cast.brand.token, assignment)
             #expect(assigning.errorFields == ["officer_id"])
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 2)
         }
@@ -143,16 +142,12 @@ struct CampaignTests {
     @Test func campaignFieldsAreValidatedAndStatusCannotBeSet() async throws {
         try await TestApp.run { app in
             let cast = try await app.cast()
-            let bad = try await app.post(
-                "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(
-                    brandID: cast.brandID, slots: 0,
-                    extra: [
-                        "platforms": [], "title": " ", "max_revision_rounds": -1,
-                        "terms": [
-                            "fee_idr": -5, "withholding_bp": 20_000, "bonus": ["metric": "views", "rate_idr_per_1000": -1, "cap_idr": -1],
-                        ],
-                    ]))
+            var invalid = CampaignDraftBody(brandID: cast.brandID, slots: 0)
+            invalid.platforms = []
+            invalid.title = " "
+            invalid.maxRevisionRounds = -1
+            invalid.terms = TermsBody(feeIDR: -5, bonus: BonusBody(rateIDRPer1000: -1, capIDR: -1), withholdingBP: 20_000)
+            let bad = try await app.post("/v1/campaigns", token: cast.officer.token, invalid)
             #expect(bad.status == .unprocessableContent)
             #expect(
                 Set(bad.errorFields) == [
@@ -161,24 +156,24 @@ struct CampaignTests {
                 ])
             let halfBonus = try await app.post(
                 "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["terms": ["fee_idr": 1, "bonus": ["metric": "views"]]]))
+                RawJSON(  // the bonus's rate and cap missing, on purpose
+                    CampaignDraftBody(brandID: cast.brandID), setting: ["terms": ["fee_idr": 1, "bonus": ["metric": "views"]]]))
             #expect(halfBonus.status == .unprocessableContent)
             #expect(halfBonus.errorFields.first?.hasPrefix("terms.bonus.") == true)
-            let badMetric = try await app.post(
-                "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(
-                    brandID: cast.brandID,
-                    extra: ["terms": ["fee_idr": 1, "bonus": ["metric": "likes", "rate_idr_per_1000": 1, "cap_idr": 1]]]))
+            var likes = CampaignDraftBody(brandID: cast.brandID)
+            likes.terms = TermsBody(feeIDR: 1, bonus: BonusBody(metric: "likes", rateIDRPer1000: 1, capIDR: 1))
+            let badMetric = try await app.post("/v1/campaigns", token: cast.officer.token, likes)
             #expect(badMetric.errorFields == ["terms.bonus.metric"])
-            let badPlatform = try await app.post(
-                "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["platforms": ["friendster"]]))
+            var friendster = CampaignDraftBody(brandID: cast.brandID)
+            friendster.platforms = ["friendster"]
+            let badPlatform = try await app.post("/v1/campaigns", token: cast.officer.token, friendster)
             #expect(badPlatform.errorFields == ["platforms[0]"])
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 0)
             // Mass assignment: status and counters are not the client's to set.
             let sneaky = try await app.post(
                 "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["status": "running", "accepted_count": 5, "version": 99]))
+                RawJSON(  // members that are not the client's, on purpose
+                    CampaignDraftBody(brandID: cast.brandID), setting: ["status": "running", "accepted_count": 5, "version": 99]))
             #expect(sneaky.status == .unprocessableContent)
             #expect(sneaky.errorFields.sorted() == ["accepted_count", "status", "version"])
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 0)
@@ -189,30 +184,39 @@ struct CampaignTests {
         try await TestApp.run { app in
             let cast = try await app.cast()
             let id = try await app.draftCampaign(by: cast.officer, brandID: cast.brandID)
-            #expect(try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["title": "New"]).status.code == 428)
+            #expect(
+                try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, CampaignUpdateBody(title: "New")).status.code == 428)
             let renamed = try await app.patch(
-                "/v1/campaigns/\(id)", token: cast.officer.token, ["title": "Ramadan 2030"], ifMatch: "\"v1\"")
+                "/v1/campaigns/\(id)", token: cast.officer.token, CampaignUpdateBody(title: "Ramadan 2030"), ifMatch: "\"v1\"")
             #expect(renamed.status == .ok)
             #expect(renamed["title"] == "Ramadan 2030")
             #expect(renamed.headers[.eTag] == "\"v2\"")
-            let stale = try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["title": "Lost update"], ifMatch: "\"v1\"")
+            let stale = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.officer.token, CampaignUpdateBody(title: "Lost update"), ifMatch: "\"v1\"")
             #expect(stale.status == .preconditionFailed)
             // The brand may edit its draft.
             #expect(
-                try await app.patch("/v1/campaigns/\(id)", token: cast.brand.token, ["description": "by brand"], ifMatch: "\"v2\"").status
+                try await app.patch(
+                    "/v1/campaigns/\(id)", token: cast.brand.token, CampaignUpdateBody(description: "by brand"), ifMatch: "\"v2\""
+                ).status
                     == .ok)
             try await app.publishBrief(id, by: cast.officer)
             let published = try await app.post("/v1/campaigns/\(id)/publish", token: cast.officer.token)
             let etag = try #require(published.headers[.eTag])
-            let terms = try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["terms": ["fee_idr": 1]], ifMatch: etag)
+            let terms = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.officer.token, CampaignUpdateBody(terms: TermsBody(feeIDR: 1, bonus: nil)), ifMatch: etag
+            )
             #expect(terms.status == .conflict)
-            let byBrand = try await app.patch("/v1/campaigns/\(id)", token: cast.brand.token, ["title": "Brand"], ifMatch: etag)
+            let byBrand = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.brand.token, CampaignUpdateBody(title: "Brand"), ifMatch: etag)
             #expect(byBrand.status == .forbidden)
-            let byFinance = try await app.patch("/v1/campaigns/\(id)", token: cast.finance.token, ["title": "F"], ifMatch: etag)
+            let byFinance = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.finance.token, CampaignUpdateBody(title: "F"), ifMatch: etag)
             #expect(byFinance.status == .forbidden)
-            let byKol = try await app.patch("/v1/campaigns/\(id)", token: cast.kol.token, ["title": "K"], ifMatch: etag)
+            let byKol = try await app.patch("/v1/campaigns/\(id)", token: cast.kol.token, CampaignUpdateBody(title: "K"), ifMatch: etag)
             #expect(byKol.status == .forbidden)  // the KOL sees a recruiting campaign, but may not change it
-            let slots = try await app.patch("/v1/campaigns/\(id)", token: cast.officer.token, ["kol_slots": 12], ifMatch: etag)
+            let slots = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.officer.token, CampaignUpdateBody(kolSlots: 12), ifMatch: etag)
             #expect(slots.json["kol_slots"] as? Int == 12)
             let shown = try await app.get("/v1/campaigns/\(id)", token: cast.officer.token)
             #expect(shown["title"] == "Ramadan 2030")

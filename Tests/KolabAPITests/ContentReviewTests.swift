@@ -16,9 +16,10 @@ struct Production: Sendable {
 }
 
 extension TestApp {
-    func production(extra: [String: Any] = [:]) async throws -> Production {
+    /// `change` sets what the campaign does differently from the usual `CampaignDraftBody`.
+    func production(_ change: (inout CampaignDraftBody) -> Void = { _ in }) async throws -> Production {
         let cast = try await cast()
-        let campaign = try await recruitingCampaign(by: cast.officer, brandID: cast.brandID, extra: extra)
+        let campaign = try await recruitingCampaign(by: cast.officer, brandID: cast.brandID, change)
         let registration = try await register(cast.kol, for: campaign)
         _ = try await act("accept", registration: registration, by: cast.officer)
         let deliverables = try await get("/v1/registrations/\(registration)/deliverables", token: cast.kol.token)
@@ -33,11 +34,11 @@ extension TestApp {
     {
         try await post(
             "/v1/deliverables/\(deliverable)/drafts", token: kol.token,
-            ["caption": caption, "media": [["url": "https://cdn.example.id/ayu/sahur.jpg", "kind": "image"]], "notes": "Foto pagi"])
+            DraftBody(caption: caption, media: [MediaBody(url: "https://cdn.example.id/ayu/sahur.jpg")], notes: "Foto pagi"))
     }
 
     func review(_ draft: String, _ decision: String, _ message: String = "", by account: Account) async throws -> APIResponse {
-        try await post("/v1/drafts/\(draft)/reviews", token: account.token, ["decision": decision, "message": message])
+        try await post("/v1/drafts/\(draft)/reviews", token: account.token, ReviewBody(decision: decision, message: message))
     }
 
     func deliverableStatus(_ id: String, as account: Account) async throws -> String {
@@ -75,7 +76,7 @@ struct ContentReviewTests {
             #expect(try await app.deliverableStatus(p.feed, as: kol) == "approved")
             let posted = try await app.post(
                 "/v1/deliverables/\(p.feed)/post", token: kol.token,
-                ["url": "https://www.instagram.com/p/SahurCeria1/", "posted_at": "2026-11-01T10:00:00Z"])
+                PostBody(url: "https://www.instagram.com/p/SahurCeria1/", postedAt: "2026-11-01T10:00:00Z"))
             #expect(posted["status"] == "posted")
             #expect(posted["post_url"] == "https://www.instagram.com/p/SahurCeria1/")
             let live = try await app.post("/v1/deliverables/\(p.feed)/post/verify", token: officer.token)
@@ -129,7 +130,10 @@ struct ContentReviewTests {
 
     @Test func revisionsPastTheCapWaitForAnExtraRound() async throws {
         try await TestApp.run { app in
-            let p = try await app.production(extra: ["max_revision_rounds": 1, "brand_review_required": false])
+            let p = try await app.production {
+                $0.maxRevisionRounds = 1
+                $0.brandReviewRequired = false
+            }
             var draft = try #require(try await app.submitDraft(p.feed, by: p.cast.kol)["id"])
             _ = try await app.review(draft, "request_changes", "Kurang terang", by: p.cast.officer)
             draft = try #require(try await app.submitDraft(p.feed, by: p.cast.kol)["id"])  // round 1 of 1
@@ -218,21 +222,22 @@ struct ContentReviewTests {
         try await TestApp.run { app in
             let p = try await app.production()
             let kol = p.cast.kol
-            let empty = try await app.post("/v1/deliverables/\(p.feed)/drafts", token: kol.token, ["caption": " ", "media": []])
+            let empty = try await app.post("/v1/deliverables/\(p.feed)/drafts", token: kol.token, DraftBody(caption: " ", media: []))
             #expect(empty.status == .unprocessableContent)
             #expect(empty.errorFields == ["caption"])
             let badMedia = try await app.post(
                 "/v1/deliverables/\(p.feed)/drafts", token: kol.token,
-                ["caption": "x", "media": [["url": "not a url", "kind": "image"], ["url": "https://x.id/a.gif", "kind": "gif"]]])
+                DraftBody(caption: "x", media: [MediaBody(url: "not a url"), MediaBody(url: "https://x.id/a.gif", kind: "gif")]))
             #expect(badMedia.status == .unprocessableContent)
             #expect(badMedia.errorFields == ["media[1].kind"])
             let badURL = try await app.post(
                 "/v1/deliverables/\(p.feed)/drafts", token: kol.token,
-                ["caption": "x", "media": [["url": "javascript:alert(1)", "kind": "image"]]])
+                DraftBody(caption: "x", media: [MediaBody(url: "javascript:alert(1)")]))
             #expect(badURL.errorFields == ["media[0].url"])
             #expect(try await app.post("/v1/deliverables/\(p.feed)/drafts", token: kol.token, raw: "{\"caption\":").status == .badRequest)
             #expect(
-                try await app.post("/v1/deliverables/\(UUID().uuidString)/drafts", token: kol.token, ["caption": "x"]).status == .notFound)
+                try await app.post("/v1/deliverables/\(UUID().uuidString)/drafts", token: kol.token, DraftBody(caption: "x")).status
+                    == .notFound)
             #expect(try await app.count("SELECT count(*)::int FROM drafts") == 0)
 
             let draft = try #require(try await app.submitDraft(p.feed, by: kol)["id"])
@@ -243,11 +248,11 @@ struct ContentReviewTests {
             // Post proof only on an approved deliverable, never in the future.
             let early = try await app.post(
                 "/v1/deliverables/\(p.feed)/post", token: kol.token,
-                ["url": "https://instagram.com/p/1", "posted_at": "2026-11-01T10:00:00Z"])
+                PostBody(url: "https://instagram.com/p/1", postedAt: "2026-11-01T10:00:00Z"))
             #expect(early.status == .conflict)
             let future = try await app.post(
                 "/v1/deliverables/\(p.feed)/post", token: kol.token,
-                ["url": "https://instagram.com/p/1", "posted_at": "2099-01-01T00:00:00Z"])
+                PostBody(url: "https://instagram.com/p/1", postedAt: "2099-01-01T00:00:00Z"))
             #expect(future.errorFields == ["posted_at"])
             #expect(try await app.count("SELECT count(*)::int FROM reviews") == 0)
             #expect(try await app.deliverableStatus(p.feed, as: kol) == "draft_submitted")
@@ -257,33 +262,36 @@ struct ContentReviewTests {
 
     @Test func theOfficerRejectsAPostProofAndCancelsDeliverables() async throws {
         try await TestApp.run { app in
-            let p = try await app.production(extra: ["brand_review_required": false])
+            let p = try await app.production { $0.brandReviewRequired = false }
             let draft = try #require(try await app.submitDraft(p.feed, by: p.cast.kol)["id"])
             _ = try await app.review(draft, "approve", by: p.cast.officer)
             _ = try await app.post(
                 "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token,
-                ["url": "https://instagram.com/p/wrong", "posted_at": "2026-11-01T10:00:00Z"])
+                PostBody(url: "https://instagram.com/p/wrong", postedAt: "2026-11-01T10:00:00Z"))
             #expect(try await app.post("/v1/deliverables/\(p.feed)/post/verify", token: p.cast.kol.token).status == .forbidden)
             #expect(
-                try await app.post("/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ["reason": ""]).errorFields == [
-                    "reason"
-                ])
+                try await app.post("/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ReasonBody(reason: ""))
+                    .errorFields == [
+                        "reason"
+                    ])
             let rejected = try await app.post(
-                "/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ["reason": "Link ke post lain"])
+                "/v1/deliverables/\(p.feed)/post/reject", token: p.cast.officer.token, ReasonBody(reason: "Link ke post lain"))
             #expect(rejected["status"] == "approved")
             #expect(rejected.json["post_url"] is NSNull)
             // Cancelling: the officer, with a reason; never twice.
             #expect(
-                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.kol.token, ["reason": "x"]).status
+                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.kol.token, ReasonBody(reason: "x")).status
                     == .forbidden)
             #expect(
-                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.brand.token, ["reason": "x"]).status
+                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.brand.token, ReasonBody(reason: "x"))
+                    .status
                     == .forbidden)
             let cancelled = try await app.post(
-                "/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ["reason": "Brand cut stories"])
+                "/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ReasonBody(reason: "Brand cut stories"))
             #expect(cancelled["status"] == "cancelled")
             #expect(
-                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ["reason": "again"]).status
+                try await app.post("/v1/deliverables/\(p.deliverables[1])/cancel", token: p.cast.officer.token, ReasonBody(reason: "again"))
+                    .status
                     == .conflict)
             let events = try await app.get("/v1/campaigns/\(p.campaign)/events?limit=200", token: p.cast.officer.token)
             let cancelEvent = events.data.last { $0["entity_id"] as? String == p.deliverables[1] }

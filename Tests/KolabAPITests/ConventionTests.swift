@@ -73,8 +73,8 @@ struct ConventionTests {
     @Test func aRepeatedKeyReplaysTheFirstAnswer() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let first = try await app.post("/v1/brands", token: admin.token, ["name": "Once"], headers: .idempotencyKey("k-1"))
-            let second = try await app.post("/v1/brands", token: admin.token, ["name": "Once"], headers: .idempotencyKey("k-1"))
+            let first = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Once"), headers: .idempotencyKey("k-1"))
+            let second = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Once"), headers: .idempotencyKey("k-1"))
             #expect(first.status == .created)
             #expect(first.headers[.init("Idempotent-Replayed")!] == nil)
             #expect(second.status == .created)
@@ -88,8 +88,10 @@ struct ConventionTests {
     @Test func theSameKeyWithAnotherBodyIs422() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            #expect(try await app.post("/v1/brands", token: admin.token, ["name": "A"], headers: .idempotencyKey("k")).status == .created)
-            let other = try await app.post("/v1/brands", token: admin.token, ["name": "B"], headers: .idempotencyKey("k"))
+            #expect(
+                try await app.post("/v1/brands", token: admin.token, BrandBody(name: "A"), headers: .idempotencyKey("k")).status == .created
+            )
+            let other = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "B"), headers: .idempotencyKey("k"))
             #expect(other.status == .unprocessableContent)
             #expect(other.errorFields == ["Idempotency-Key"])
             #expect(try await app.count("SELECT count(*)::int FROM brands") == 1)
@@ -100,8 +102,8 @@ struct ConventionTests {
         try await TestApp.run { app in
             let admin = try await app.admin()
             let secondAdmin = try await app.user(.admin, by: admin)
-            let a = try await app.post("/v1/brands", token: admin.token, ["name": "A"], headers: .idempotencyKey("shared"))
-            let b = try await app.post("/v1/brands", token: secondAdmin.token, ["name": "B"], headers: .idempotencyKey("shared"))
+            let a = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "A"), headers: .idempotencyKey("shared"))
+            let b = try await app.post("/v1/brands", token: secondAdmin.token, BrandBody(name: "B"), headers: .idempotencyKey("shared"))
             #expect(a.status == .created && b.status == .created)
             #expect(a["id"] != b["id"])
         }
@@ -110,9 +112,9 @@ struct ConventionTests {
     @Test func aFailedRequestDoesNotUseUpItsKey() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let invalid = try await app.post("/v1/brands", token: admin.token, ["name": ""], headers: .idempotencyKey("retry"))
+            let invalid = try await app.post("/v1/brands", token: admin.token, BrandBody(name: ""), headers: .idempotencyKey("retry"))
             #expect(invalid.status == .unprocessableContent)
-            let fixed = try await app.post("/v1/brands", token: admin.token, ["name": "Fixed"], headers: .idempotencyKey("retry"))
+            let fixed = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Fixed"), headers: .idempotencyKey("retry"))
             #expect(fixed.status == .created)
         }
     }
@@ -121,9 +123,10 @@ struct ConventionTests {
         try await TestApp.run { app in
             let admin = try await app.admin()
             #expect(
-                try await app.post("/v1/brands", token: admin.token, ["name": "Old"], headers: .idempotencyKey("day")).status == .created)
+                try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Old"), headers: .idempotencyKey("day")).status
+                    == .created)
             try await app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
-            let again = try await app.post("/v1/brands", token: admin.token, ["name": "New"], headers: .idempotencyKey("day"))
+            let again = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "New"), headers: .idempotencyKey("day"))
             #expect(again.status == .created)
             #expect(again.headers[.init("Idempotent-Replayed")!] == nil)
         }
@@ -135,7 +138,8 @@ struct ConventionTests {
             let responses = try await withThrowingTaskGroup(of: APIResponse.self) { group in
                 for _ in 0..<16 {
                     group.addTask {
-                        try await app.post("/v1/brands", token: admin.token, ["name": "Concurrent"], headers: .idempotencyKey("burst"))
+                        try await app.post(
+                            "/v1/brands", token: admin.token, BrandBody(name: "Concurrent"), headers: .idempotencyKey("burst"))
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

@@ -59,7 +59,7 @@ struct KolConsoleTests {
 
     @Test func theKolReadsTheOfficersWordsNeverTheBrandsAndIsToldWhenRoundsRunOut() async throws {
         try await TestApp.run { app in
-            let production = try await app.production(extra: ["max_revision_rounds": 1])
+            let production = try await app.production { $0.maxRevisionRounds = 1 }
             let cast = production.cast
             let draft = try #require(try await app.submitDraft(production.feed, by: cast.kol)["id"])
             _ = try await app.review(draft, "forward", "Mohon dicek", by: cast.officer)
@@ -122,7 +122,7 @@ struct KolConsoleTests {
 
     @Test func theKolSendsHerPostLinkAndInsightsFromTheDeliverablePage() async throws {
         try await TestApp.run { app in
-            let production = try await app.production(extra: ["insights_after_days": 1])
+            let production = try await app.production { $0.insightsAfterDays = 1 }
             let cast = production.cast
             let draft = try #require(try await app.submitDraft(production.feed, by: cast.kol)["id"])
             _ = try await app.review(draft, "forward", "Mohon dicek", by: cast.officer)

@@ -15,22 +15,15 @@ extension TestApp {
         let postedAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-8 * 24 * 3600))
         let posted = try await post(
             "/v1/deliverables/\(deliverable)/post", token: cast.kol.token,
-            ["url": "https://instagram.com/p/\(deliverable.prefix(8))", "posted_at": postedAt])
+            PostBody(url: "https://instagram.com/p/\(deliverable.prefix(8))", postedAt: postedAt))
         #expect(posted.status == .ok, "\(posted.text)")
         #expect(try await post("/v1/deliverables/\(deliverable)/post/verify", token: cast.officer.token)["status"] == "live")
-    }
-
-    static func insights(views: Int, reach: Int = 1_000, likes: Int = 100) -> [String: Any] {
-        [
-            "reach": reach, "impressions": reach * 2, "views": views, "likes": likes, "comments": 10, "shares": 5, "saves": 5, "clicks": 3,
-            "evidence_urls": ["https://cdn.example.id/insights/\(views).png"],
-        ]
     }
 
     /// Live, insights submitted and verified.
     func complete(_ deliverable: String, _ cast: Cast, views: Int) async throws {
         try await makeLive(deliverable, cast)
-        let submitted = try await post("/v1/deliverables/\(deliverable)/insights", token: cast.kol.token, Self.insights(views: views))
+        let submitted = try await post("/v1/deliverables/\(deliverable)/insights", token: cast.kol.token, InsightsBody(views: views))
         #expect(submitted.status == .created, "\(submitted.text)")
         let verified = try await post("/v1/deliverables/\(deliverable)/insights/verify", token: cast.officer.token)
         #expect(verified["status"] == "completed", "\(verified.text)")
@@ -38,7 +31,7 @@ extension TestApp {
 
     /// A production whose KOL finished every deliverable: its payout is calculated.
     func finishedProduction(views: [Int] = [100_000, 50_000, 30_000, 20_000]) async throws -> (Production, String) {
-        let p = try await production(extra: ["brand_review_required": false])
+        let p = try await production { $0.brandReviewRequired = false }
         for (deliverable, count) in zip(p.deliverables, views) { try await complete(deliverable, p.cast, views: count) }
         let payouts = try await get("/v1/payouts?campaign_id=\(p.campaign)", token: p.cast.finance.token)
         let id = try #require(payouts.data.first?["id"] as? String)
@@ -83,7 +76,7 @@ struct PayoutTests {
             #expect(lines[1].hasPrefix("\(payoutID.lowercased()),1852500,BCA,Ibu Test,1234567890,Kolab Susu Bunda Ramadan,"))
             let paid = try await app.post(
                 "/v1/payout-batches/\(batchID)/mark-paid", token: finance.token,
-                ["payout_ids": [payoutID], "bank_reference": "BCA-20261122-0001"])
+                MarkPaidBody(payoutIDs: [payoutID], bankReference: "BCA-20261122-0001"))
             #expect(paid["status"] == "settled")
             #expect(paid.json["paid_count"] as? Int == 1)
             let final = try await app.get("/v1/payouts/\(payoutID)", token: kol.token)
@@ -94,7 +87,7 @@ struct PayoutTests {
             #expect(try await app.post("/v1/payouts/\(payoutID)/approve", token: finance.token).status == .conflict)
             #expect(
                 try await app.post(
-                    "/v1/payout-batches/\(batchID)/mark-failed", token: finance.token, ["payout_ids": [payoutID], "reason": "x"]
+                    "/v1/payout-batches/\(batchID)/mark-failed", token: finance.token, MarkFailedBody(payoutIDs: [payoutID], reason: "x")
                 ).status
                     == .conflict)
             // The timeline shows the payout's path.
@@ -107,12 +100,12 @@ struct PayoutTests {
 
     @Test func theBonusIsCappedAndCancelledDeliverablesDoNotCount() async throws {
         try await TestApp.run { app in
-            let p = try await app.production(extra: ["brand_review_required": false])
+            let p = try await app.production { $0.brandReviewRequired = false }
             try await app.complete(p.deliverables[0], p.cast, views: 900_000)
             #expect(try await app.get("/v1/payouts", token: p.cast.finance.token).data.isEmpty)  // not all done yet
             for deliverable in p.deliverables.dropFirst() {
                 _ = try await app.post(
-                    "/v1/deliverables/\(deliverable)/cancel", token: p.cast.officer.token, ["reason": "Brand dropped stories"])
+                    "/v1/deliverables/\(deliverable)/cancel", token: p.cast.officer.token, ReasonBody(reason: "Brand dropped stories"))
             }
             let payouts = try await app.get("/v1/payouts", token: p.cast.finance.token)
             #expect(payouts.data.count == 1)
@@ -123,46 +116,46 @@ struct PayoutTests {
 
     @Test func insightsComeOnlyFromTheKolOnALiveDeliverableOnceDue() async throws {
         try await TestApp.run { app in
-            let p = try await app.production(extra: ["brand_review_required": false])
+            let p = try await app.production { $0.brandReviewRequired = false }
             let d = p.feed
             #expect(
-                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 1)).status
+                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, InsightsBody(views: 1)).status
                     == .conflict)
             let draft = try #require(try await app.submitDraft(d, by: p.cast.kol)["id"])
             _ = try await app.review(draft, "approve", by: p.cast.officer)
             let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
             _ = try await app.post(
-                "/v1/deliverables/\(d)/post", token: p.cast.kol.token, ["url": "https://instagram.com/p/x", "posted_at": now])
+                "/v1/deliverables/\(d)/post", token: p.cast.kol.token, PostBody(url: "https://instagram.com/p/x", postedAt: now))
             _ = try await app.post("/v1/deliverables/\(d)/post/verify", token: p.cast.officer.token)
-            let early = try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 1))
+            let early = try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, InsightsBody(views: 1))
             #expect(early.status == .conflict)
             #expect(early["detail"]?.contains("due") == true)
             try await app.execute("UPDATE deliverables SET insights_due_at = now() - interval '1 hour'")
-            var bad = TestApp.insights(views: -1)
-            bad["evidence_urls"] = []
-            bad["likes"] = "many"
-            let wrongType = try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, bad)
+            var bad = InsightsBody(views: -1)
+            bad.evidenceURLs = []
+            bad.likes = 1
+            let wrongType = try await app.post(
+                "/v1/deliverables/\(d)/insights", token: p.cast.kol.token, RawJSON(bad, setting: ["likes": "many"]))  // on purpose
             #expect(wrongType.status == .unprocessableContent)
             #expect(wrongType.errorFields == ["likes"])
-            bad["likes"] = 1
             let negative = try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, bad)
             #expect(Set(negative.errorFields) == ["views", "evidence_urls"])
             for account in [p.cast.officer, p.cast.brand, p.cast.finance] {
                 #expect(
-                    try await app.post("/v1/deliverables/\(d)/insights", token: account.token, TestApp.insights(views: 1)).status
+                    try await app.post("/v1/deliverables/\(d)/insights", token: account.token, InsightsBody(views: 1)).status
                         == .forbidden)
             }
             #expect(try await app.count("SELECT count(*)::int FROM insights") == 0)
             // Submitted, rejected with a reason, submitted again, verified: every submission is kept.
             #expect(
-                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status
+                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, InsightsBody(views: 10)).status
                     == .created)
             #expect(try await app.post("/v1/deliverables/\(d)/insights/verify", token: p.cast.kol.token).status == .forbidden)
             let rejected = try await app.post(
-                "/v1/deliverables/\(d)/insights/reject", token: p.cast.officer.token, ["reason": "Screenshot is cropped"])
+                "/v1/deliverables/\(d)/insights/reject", token: p.cast.officer.token, ReasonBody(reason: "Screenshot is cropped"))
             #expect(rejected["status"] == "live")
             #expect(
-                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, TestApp.insights(views: 12)).status
+                try await app.post("/v1/deliverables/\(d)/insights", token: p.cast.kol.token, InsightsBody(views: 12)).status
                     == .created)
             #expect(try await app.post("/v1/deliverables/\(d)/insights/verify", token: p.cast.officer.token)["status"] == "completed")
             let history = try await app.get("/v1/deliverables/\(d)/insights", token: p.cast.kol.token)
@@ -174,7 +167,7 @@ struct PayoutTests {
     /// Insights past their due time, then insights waiting for the check, surface in the officer's worklist.
     @Test func theWorklistShowsOverdueInsightsThenInsightsToVerify() async throws {
         try await TestApp.run { app in
-            let p = try await app.production(extra: ["brand_review_required": false])
+            let p = try await app.production { $0.brandReviewRequired = false }
             try await app.makeLive(p.feed, p.cast)
             func items(_ kind: String) async throws -> [[String: any Sendable]] {
                 try await app.get("/v1/worklist", token: p.cast.officer.token).data.filter { $0["kind"] as? String == kind }
@@ -187,7 +180,7 @@ struct PayoutTests {
             #expect(try await items("insights_to_verify").isEmpty)
 
             #expect(
-                try await app.post("/v1/deliverables/\(p.feed)/insights", token: p.cast.kol.token, TestApp.insights(views: 10)).status
+                try await app.post("/v1/deliverables/\(p.feed)/insights", token: p.cast.kol.token, InsightsBody(views: 10)).status
                     == .created)
             #expect(try await items("overdue_insights").isEmpty)
             let toVerify = try await items("insights_to_verify")
@@ -238,7 +231,7 @@ struct PayoutTests {
             let cast = TestApp.Cast(
                 admin: admin, officer: officer, finance: try await app.user(.finance, by: admin),
                 brand: try await app.user(.brand, brandID: brandID, by: admin), brandID: brandID, kol: try await app.kol(bank: false))
-            let campaign = try await app.recruitingCampaign(by: officer, brandID: brandID, extra: ["brand_review_required": false])
+            let campaign = try await app.recruitingCampaign(by: officer, brandID: brandID) { $0.brandReviewRequired = false }
             let registration = try await app.register(cast.kol, for: campaign)
             _ = try await app.act("accept", registration: registration, by: officer)
             let deliverables = try await app.get("/v1/registrations/\(registration)/deliverables", token: cast.kol.token)
@@ -253,7 +246,7 @@ struct PayoutTests {
             // Once the KOL adds her bank details, the payout can be batched.
             _ = try await app.patch(
                 "/v1/kols/\(cast.kol.id)", token: cast.kol.token,
-                ["bank": ["bank_name": "BRI", "bank_code": "BRI", "account_number": "002101000123567", "account_holder": "Ibu"]],
+                KolUpdateBody(bank: BankBody(bankName: "BRI", bankCode: "BRI", accountNumber: "002101000123567", accountHolder: "Ibu")),
                 ifMatch: "\"v1\"")
             #expect(try await app.get("/v1/payouts/\(id)", token: cast.finance.token).json["hold_reason"] is NSNull)
             #expect(try await app.post("/v1/payout-batches", token: cast.finance.token).status == .created)
@@ -268,7 +261,8 @@ struct PayoutTests {
             let first = try #require(try await app.post("/v1/payout-batches", token: finance.token)["id"])
             let before = try await app.get("/v1/payout-batches/\(first)/export.csv", token: finance.token).text
             let failed = try await app.post(
-                "/v1/payout-batches/\(first)/mark-failed", token: finance.token, ["payout_ids": [payoutID], "reason": "Account closed"])
+                "/v1/payout-batches/\(first)/mark-failed", token: finance.token,
+                MarkFailedBody(payoutIDs: [payoutID], reason: "Account closed"))
             #expect(failed.json["failed_count"] as? Int == 1)
             #expect(try await app.get("/v1/payouts/\(payoutID)", token: finance.token)["failure_reason"] == "Account closed")
             #expect(try await app.post("/v1/payouts/\(payoutID)/approve", token: finance.token)["status"] == "approved")
@@ -280,7 +274,7 @@ struct PayoutTests {
             #expect(try await app.get("/v1/payout-batches/\(first)", token: finance.token)["status"] == "settled")
             // A payout of another batch cannot be settled through this one.
             let wrong = try await app.post(
-                "/v1/payout-batches/\(first)/mark-paid", token: finance.token, ["payout_ids": [payoutID], "bank_reference": "REF"])
+                "/v1/payout-batches/\(first)/mark-paid", token: finance.token, MarkPaidBody(payoutIDs: [payoutID], bankReference: "REF"))
             #expect(wrong.status == .conflict)
             #expect(try await app.get("/v1/payouts/\(payoutID)", token: finance.token)["status"] == "exported")
         }
@@ -291,11 +285,7 @@ struct PayoutTests {
             let (p, payoutID) = try await app.finishedProduction()
             _ = try await app.patch(
                 "/v1/kols/\(p.cast.kol.id)", token: p.cast.kol.token,
-                [
-                    "bank": [
-                        "bank_name": "BCA", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "=HYPERLINK(\"x\"), Ibu",
-                    ]
-                ],
+                KolUpdateBody(bank: BankBody(bankName: "BCA", accountHolder: "=HYPERLINK(\"x\"), Ibu")),
                 ifMatch: "\"v1\"")
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: p.cast.finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: p.cast.finance.token)["id"])
@@ -312,14 +302,14 @@ struct PayoutTests {
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: finance.token)["id"])
             let empty = try await app.post(
-                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": [], "bank_reference": ""])
+                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, MarkPaidBody(payoutIDs: [], bankReference: ""))
             #expect(Set(empty.errorFields) == ["payout_ids", "bank_reference"])
             let notUUID = try await app.post(
-                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, ["payout_ids": ["nope"], "bank_reference": "R"])
+                "/v1/payout-batches/\(batch)/mark-paid", token: finance.token, MarkPaidBody(payoutIDs: ["nope"], bankReference: "R"))
             #expect(notUUID.errorFields == ["payout_ids[0]"])
             let mixed = try await app.post(
                 "/v1/payout-batches/\(batch)/mark-paid", token: finance.token,
-                ["payout_ids": [payoutID, UUID().uuidString], "bank_reference": "R"])
+                MarkPaidBody(payoutIDs: [payoutID, UUID().uuidString], bankReference: "R"))
             #expect(mixed.status == .conflict)
             #expect(try await app.get("/v1/payouts/\(payoutID)", token: finance.token)["status"] == "exported")
             #expect(try await app.get("/v1/payout-batches/\(UUID().uuidString)", token: finance.token).status == .notFound)
@@ -327,7 +317,7 @@ struct PayoutTests {
             #expect(
                 try await app.post(
                     "/v1/payout-batches/\(batch)/mark-paid", token: p.cast.officer.token,
-                    ["payout_ids": [payoutID], "bank_reference": "R"]
+                    MarkPaidBody(payoutIDs: [payoutID], bankReference: "R")
                 ).status == .notFound)
             await #expect(throws: (any Error).self) { try await app.execute("UPDATE payout_batch_lines SET amount_idr = 1") }
         }
@@ -396,7 +386,8 @@ struct PayoutTests {
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: p.cast.finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: p.cast.finance.token)["id"])
             _ = try await app.post(
-                "/v1/payout-batches/\(batch)/mark-paid", token: p.cast.finance.token, ["payout_ids": [payoutID], "bank_reference": "R1"])
+                "/v1/payout-batches/\(batch)/mark-paid", token: p.cast.finance.token,
+                MarkPaidBody(payoutIDs: [payoutID], bankReference: "R1"))
             let paid = try await app.get("/v1/campaigns/\(p.campaign)/report", token: p.cast.officer.token)
             #expect((paid.json["totals"] as? [String: Any])?["median_days_to_payment"] as? Double != nil)
             let csv = try await app.get("/v1/campaigns/\(p.campaign)/report.csv", token: p.cast.finance.token)

@@ -44,7 +44,7 @@ struct RegistrationTests {
             let cast = try await app.cast()
             let id = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
             _ = try await app.register(cast.kol, for: id)
-            let again = try await app.post("/v1/campaigns/\(id)/registrations", token: cast.kol.token, ["pitch": "again"])
+            let again = try await app.post("/v1/campaigns/\(id)/registrations", token: cast.kol.token, RegistrationBody(pitch: "again"))
             #expect(again.status == .conflict)
             #expect(try await app.count("SELECT count(*)::int FROM registrations") == 1)
         }
@@ -56,12 +56,14 @@ struct RegistrationTests {
             let kols = [try await app.kol(), try await app.kol()]
             let closed = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
             try await app.execute("UPDATE campaigns SET registration_closes_at = now() - interval '1 minute'")
-            let late = try await app.post("/v1/campaigns/\(closed)/registrations", token: kols[0].token, ["pitch": ""])
+            let late = try await app.post("/v1/campaigns/\(closed)/registrations", token: kols[0].token, RegistrationBody(pitch: ""))
             #expect(late.status == .conflict)
             let running = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
             _ = try await app.post("/v1/campaigns/\(running)/close-registration", token: cast.officer.token)
             // A running campaign is no longer visible to KOLs who did not register: 404.
-            #expect(try await app.post("/v1/campaigns/\(running)/registrations", token: kols[1].token, ["pitch": ""]).status == .notFound)
+            #expect(
+                try await app.post("/v1/campaigns/\(running)/registrations", token: kols[1].token, RegistrationBody(pitch: "")).status
+                    == .notFound)
             #expect(try await app.count("SELECT count(*)::int FROM registrations") == 0)
         }
     }
@@ -69,15 +71,16 @@ struct RegistrationTests {
     @Test func ineligibleKolsAreToldWhichRuleFailed() async throws {
         try await TestApp.run { app in
             let cast = try await app.cast()
-            let id = try await app.recruitingCampaign(
-                by: cast.officer, brandID: cast.brandID,
-                extra: ["eligibility": ["min_followers": 50_000, "niches": ["parenting"], "regions": ["Bali"]]])
+            let id = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID) {
+                $0.eligibility = EligibilityBody(minFollowers: 50_000, niches: ["parenting"], regions: ["Bali"])
+            }
             let small = try await app.kol(niches: ["food"], followers: 1_000, region: "Jawa Barat")
-            let response = try await app.post("/v1/campaigns/\(id)/registrations", token: small.token, ["pitch": ""])
+            let response = try await app.post("/v1/campaigns/\(id)/registrations", token: small.token, RegistrationBody(pitch: ""))
             #expect(response.status == .unprocessableContent)
             #expect(response.errorFields == ["min_followers", "niches", "regions"])
             let fits = try await app.kol(niches: ["parenting"], followers: 60_000, region: "bali")
-            #expect(try await app.post("/v1/campaigns/\(id)/registrations", token: fits.token, ["pitch": ""]).status == .created)
+            #expect(
+                try await app.post("/v1/campaigns/\(id)/registrations", token: fits.token, RegistrationBody(pitch: "")).status == .created)
         }
     }
 
@@ -86,10 +89,12 @@ struct RegistrationTests {
             let cast = try await app.cast()
             let id = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
             for account in [cast.officer, cast.brand, cast.finance, cast.admin] {
-                #expect(try await app.post("/v1/campaigns/\(id)/registrations", token: account.token, ["pitch": ""]).status == .forbidden)
+                #expect(
+                    try await app.post("/v1/campaigns/\(id)/registrations", token: account.token, RegistrationBody(pitch: "")).status
+                        == .forbidden)
             }
             let tooLong = try await app.post(
-                "/v1/campaigns/\(id)/registrations", token: cast.kol.token, ["pitch": String(repeating: "x", count: 2001)])
+                "/v1/campaigns/\(id)/registrations", token: cast.kol.token, RegistrationBody(pitch: String(repeating: "x", count: 2001)))
             #expect(tooLong.errorFields == ["pitch"])
             #expect(try await app.count("SELECT count(*)::int FROM registrations") == 0)
         }

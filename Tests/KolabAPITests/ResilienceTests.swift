@@ -50,7 +50,7 @@ struct ResilienceTests {
             let kol = try await app.kol()
             let responses = try await withThrowingTaskGroup(of: APIResponse.self) { group in
                 for n in 0..<60 {
-                    group.addTask { try await app.post("/v1/auth/tokens", ["email": kol.email, "password": "wrong-password-\(n)"]) }
+                    group.addTask { try await app.post("/v1/auth/tokens", LoginBody(email: kol.email, password: "wrong-password-\(n)")) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -62,7 +62,7 @@ struct ResilienceTests {
             #expect(checked <= 10)
             #expect(checked + refused + busy == 60)
             #expect(responses.filter { $0.status != .unauthorized }.allSatisfy { $0.headers[.retryAfter] != nil })
-            let right = try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword])
+            let right = try await app.post("/v1/auth/tokens", LoginBody(email: kol.email, password: testPassword))
             #expect(right.status == .tooManyRequests)
         }
     }
@@ -71,19 +71,19 @@ struct ResilienceTests {
         try await TestApp.run { app in
             let kol = try await app.kol()
             for n in 0..<100 {
-                let response = try await app.post("/v1/auth/tokens", ["email": "nobody\(n)@example.id", "password": "wrong-password"])
+                let response = try await app.post("/v1/auth/tokens", LoginBody(email: "nobody\(n)@example.id", password: "wrong-password"))
                 #expect(response.status == .unauthorized)
             }
-            let stuffed = try await app.post("/v1/auth/tokens", ["email": "nobody-else@example.id", "password": "wrong-password"])
+            let stuffed = try await app.post("/v1/auth/tokens", LoginBody(email: "nobody-else@example.id", password: "wrong-password"))
             #expect(stuffed.status == .tooManyRequests)
             #expect(stuffed["detail"]?.contains("address") == true)
             // Even an account it never tried, with its right password: the client is locked, not the account.
-            #expect(try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword]).status == .tooManyRequests)
+            #expect(try await app.post("/v1/auth/tokens", LoginBody(email: kol.email, password: testPassword)).status == .tooManyRequests)
             // `X-Forwarded-For` from a client that is not a configured proxy changes nothing.
             var headers = HTTPFields()
             headers[HTTPField.Name("X-Forwarded-For")!] = "203.0.113.9"
             let spoofed = try await app.post(
-                "/v1/auth/tokens", ["email": kol.email, "password": testPassword], headers: headers)
+                "/v1/auth/tokens", LoginBody(email: kol.email, password: testPassword), headers: headers)
             #expect(spoofed.status == .tooManyRequests)
         }
     }
@@ -244,7 +244,7 @@ struct ResilienceTests {
             #expect(health.headers[.contentSecurityPolicy] == "frame-ancestors 'none'")
             #expect(try await app.get("/v1/nothing").headers[nosniff] == "nosniff")
             let kol = try await app.kol()
-            let login = try await app.post("/v1/auth/tokens", ["email": kol.email, "password": testPassword])
+            let login = try await app.post("/v1/auth/tokens", LoginBody(email: kol.email, password: testPassword))
             #expect(login.headers[.cacheControl] == "no-store")
             #expect(login.headers[nosniff] == "nosniff")
             let profile = try await app.get("/v1/kols/\(kol.id)", token: kol.token)
@@ -272,7 +272,7 @@ struct ResilienceTests {
                 """)
             try await app.execute("CREATE TRIGGER explode BEFORE INSERT ON brands FOR EACH ROW EXECUTE FUNCTION explode()")
             let secret = "Rekening 8123456789 siti.rahma@example.id"
-            let response = try await app.post("/v1/brands", token: admin.token, ["name": secret])
+            let response = try await app.post("/v1/brands", token: admin.token, BrandBody(name: secret))
             #expect(response.status == .internalServerError)
             #expect(!response.text.contains("8123456789"))
             let requestID = try #require(response.headers[HTTPField.Name("X-Request-Id")!])
@@ -290,12 +290,12 @@ struct ResilienceTests {
     @Test func housekeepingDeletesWhatHasExpiredAndOnlyThat() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            _ = try await app.post("/v1/brands", token: admin.token, ["name": "Fresh"], headers: .idempotencyKey("fresh"))
-            _ = try await app.post("/v1/brands", token: admin.token, ["name": "Old"], headers: .idempotencyKey("old"))
+            _ = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Fresh"), headers: .idempotencyKey("fresh"))
+            _ = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Old"), headers: .idempotencyKey("old"))
             let dead = try await app.login(admin.email, role: .admin)
             _ = try await app.request(.delete, "/v1/auth/tokens/current", token: dead.token)
             let expired = try await app.login(admin.email, role: .admin)
-            _ = try await app.post("/v1/auth/tokens", ["email": admin.email, "password": "wrong-password"])
+            _ = try await app.post("/v1/auth/tokens", LoginBody(email: admin.email, password: "wrong-password"))
             // Time passes (the one thing the API cannot do).
             try await app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'")
             try await app.execute(
@@ -305,7 +305,7 @@ struct ResilienceTests {
             try await app.execute("UPDATE login_address_failures SET failed_at = now() - interval '16 minutes'")
             // Webhook messages: a month of the deliveries log is kept; a message still pending never goes.
             let endpoint = try await app.post(
-                "/v1/webhook-endpoints", token: admin.token, ["url": "https://hooks.example.com/kolab", "event_types": ["*"]])
+                "/v1/webhook-endpoints", token: admin.token, WebhookEndpointBody(url: "https://hooks.example.com/kolab", eventTypes: ["*"]))
             let endpointID = try #require(endpoint["id"])
             try await app.execute(
                 "UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'paused by the test' WHERE id = \(UUID(uuidString: endpointID)!)"

@@ -72,8 +72,8 @@ private struct GuestReview: Sendable {
 extension TestApp {
     fileprivate static func linkBody(
         name: String = "Rina Susanti", email: String = "Rina@SusuBunda.id", expiresIn days: Double = 7
-    ) -> [String: Any] {
-        ["reviewer_name": name, "reviewer_email": email, "expires_at": Date().addingTimeInterval(days * 86_400).formatted(.iso8601)]
+    ) -> ReviewLinkBody {
+        ReviewLinkBody(reviewerName: name, reviewerEmail: email, expiresAt: Date().addingTimeInterval(days * 86_400).formatted(.iso8601))
     }
 
     /// Submits the KOL's draft of `deliverable` and forwards it to the brand; answers the draft's id.
@@ -207,7 +207,7 @@ struct ReviewLinkTests {
                 (.delete, "/v1/review-links/not-an-id", p.cast.admin, .notFound),
             ]
             for (method, path, account, expected) in cases {
-                let body = method == .post ? json(TestApp.linkBody()) : nil
+                let body = method == .post ? TestApp.linkBody().jsonText : nil
                 let response = try await app.request(method, path, token: account.token, body: body)
                 #expect(response.status == expected, "\(method) \(path) as \(account.role): \(response.status.code) \(response.text)")
                 #expect(response.isProblem)
@@ -240,30 +240,25 @@ struct ReviewLinkTests {
         try await TestApp.run { app in
             let p = try await app.production()
             let path = "/v1/campaigns/\(p.campaign)/review-links"
-            var missingName = TestApp.linkBody()
-            missingName["reviewer_name"] = nil
-            var missingEmail = TestApp.linkBody()
-            missingEmail["reviewer_email"] = nil
-            var missingExpiry = TestApp.linkBody()
-            missingExpiry["expires_at"] = nil
-            var unknown = TestApp.linkBody()
-            unknown["campaign_id"] = p.campaign
-            unknown["token"] = "mine"
+            // Typed bodies where only a value is bad; `RawJSON` where members are missing or unknown on purpose.
             var notATime = TestApp.linkBody()
-            notATime["expires_at"] = "next week"
-            let cases: [([String: Any], [String])] = [
-                (TestApp.linkBody(expiresIn: -1), ["expires_at"]),
-                (TestApp.linkBody(expiresIn: 0), ["expires_at"]),
-                (TestApp.linkBody(expiresIn: 30.5), ["expires_at"]),
-                (TestApp.linkBody(expiresIn: 90), ["expires_at"]),
-                (missingName, ["reviewer_name"]), (missingEmail, ["reviewer_email"]), (missingExpiry, ["expires_at"]),
-                (unknown, ["campaign_id", "token"]), (notATime, ["expires_at"]),
-                (TestApp.linkBody(name: "  ", email: "rina-at-susubunda"), ["reviewer_name", "reviewer_email"]),
-                (TestApp.linkBody(name: String(repeating: "a", count: 201)), ["reviewer_name"]),
-                (TestApp.linkBody(name: "Ri\u{0}na"), ["reviewer_name"]),
+            notATime.expiresAt = "next week"
+            let cases: [(String, [String])] = [
+                (TestApp.linkBody(expiresIn: -1).jsonText, ["expires_at"]),
+                (TestApp.linkBody(expiresIn: 0).jsonText, ["expires_at"]),
+                (TestApp.linkBody(expiresIn: 30.5).jsonText, ["expires_at"]),
+                (TestApp.linkBody(expiresIn: 90).jsonText, ["expires_at"]),
+                (RawJSON(TestApp.linkBody(), removing: ["reviewer_name"]).text, ["reviewer_name"]),
+                (RawJSON(TestApp.linkBody(), removing: ["reviewer_email"]).text, ["reviewer_email"]),
+                (RawJSON(TestApp.linkBody(), removing: ["expires_at"]).text, ["expires_at"]),
+                (RawJSON(TestApp.linkBody(), setting: ["campaign_id": p.campaign, "token": "mine"]).text, ["campaign_id", "token"]),
+                (notATime.jsonText, ["expires_at"]),
+                (TestApp.linkBody(name: "  ", email: "rina-at-susubunda").jsonText, ["reviewer_name", "reviewer_email"]),
+                (TestApp.linkBody(name: String(repeating: "a", count: 201)).jsonText, ["reviewer_name"]),
+                (TestApp.linkBody(name: "Ri\u{0}na").jsonText, ["reviewer_name"]),
             ]
             for (body, fields) in cases {
-                let response = try await app.post(path, token: p.cast.officer.token, body)
+                let response = try await app.post(path, token: p.cast.officer.token, raw: body)
                 #expect(response.status == .unprocessableContent, "\(body): \(response.text)")
                 #expect(Set(response.errorFields) == Set(fields), "\(body): \(response.text)")
             }

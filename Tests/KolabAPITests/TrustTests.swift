@@ -22,17 +22,17 @@ struct TrustTests {
                 "2026-12-01T24:00:00Z", "2026-12-01T09:00:60Z", "tomorrow", "2026-12-01T09:00:00+25:00",
             ]
             for text in refused {
-                let response = try await app.post(
-                    "/v1/campaigns", token: cast.officer.token,
-                    TestApp.campaignBody(brandID: cast.brandID, extra: ["registration_closes_at": text]))
+                var body = CampaignDraftBody(brandID: cast.brandID)
+                body.registrationClosesAt = text
+                let response = try await app.post("/v1/campaigns", token: cast.officer.token, body)
                 #expect(response.status == .unprocessableContent, "\(text): \(response.text)")
                 #expect(response.errorFields == ["registration_closes_at"], "\(text)")
             }
             #expect(try await app.count("SELECT count(*)::int FROM campaigns") == 0)
             // A zone other than UTC is read as the instant it names; answers are in UTC.
-            let jakarta = try await app.post(
-                "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["registration_closes_at": "2030-01-10T16:00:00.5+07:00"]))
+            var inJakarta = CampaignDraftBody(brandID: cast.brandID)
+            inJakarta.registrationClosesAt = "2030-01-10T16:00:00.5+07:00"
+            let jakarta = try await app.post("/v1/campaigns", token: cast.officer.token, inJakarta)
             #expect(jakarta.status == .created, "\(jakarta.text)")
             #expect(jakarta["registration_closes_at"] == "2030-01-10T09:00:00Z")
         }
@@ -63,7 +63,8 @@ struct TrustTests {
         try await TestApp.run(configure: { $0.databasePoolSize = 8 }) { app in
             let cast = try await app.cast()
             let campaign = try await app.recruitingCampaign(
-                by: cast.officer, brandID: cast.brandID, slots: 40, extra: ["brand_review_required": false])
+                by: cast.officer, brandID: cast.brandID, slots: 40
+            ) { $0.brandReviewRequired = false }
             var outcomes: [String: Int] = [:]
             for _ in 0..<20 {
                 let kol = try await app.kol()
@@ -150,14 +151,14 @@ struct TrustTests {
             let login = try await app.post("/v1/auth/tokens", raw: #"{"email": "a\u0000@kolab.id", "password": "x"}"#)
             #expect(login.status == .unprocessableContent)
             #expect(login.errorFields == ["email"])
-            var signUp = TestApp.kolSignUp(email: "nul@example.id")
-            signUp["full_name"] = "Rani\u{0}Putri"
+            var signUp = KolSignUpBody(email: "nul@example.id")
+            signUp.fullName = "Rani\u{0}Putri"
             let refused = try await app.post("/v1/kols", signUp)
             #expect(refused.status == .unprocessableContent)
             #expect(refused.errorFields == ["full_name"])
             let nested = try await app.post(
                 "/v1/kols",
-                raw: json(TestApp.kolSignUp(email: "nul2@example.id")).replacingOccurrences(
+                raw: KolSignUpBody(email: "nul2@example.id").jsonText.replacingOccurrences(
                     of: "\"parenting\"", with: #""par\u0000enting""#))
             #expect(nested.errorFields == ["niches[0]"])
             // Query parameters too.
@@ -175,15 +176,15 @@ struct TrustTests {
     @Test func passwordsAreNeverCutSilently() async throws {
         try await TestApp.run { app in
             let long = String(repeating: "a", count: 72)
-            var signUp = TestApp.kolSignUp(email: "long@example.id")
-            signUp["password"] = long + "b"
+            var signUp = KolSignUpBody(email: "long@example.id")
+            signUp.password = long + "b"
             #expect(try await app.post("/v1/kols", signUp).status == .unprocessableContent)
-            signUp["password"] = long
+            signUp.password = long
             #expect(try await app.post("/v1/kols", signUp).status == .created)
             // The same 72 bytes with more after them is not the password.
-            let longer = try await app.post("/v1/auth/tokens", ["email": "long@example.id", "password": long + "zzz"])
+            let longer = try await app.post("/v1/auth/tokens", LoginBody(email: "long@example.id", password: long + "zzz"))
             #expect(longer.status == .unprocessableContent || longer.status == .unauthorized)
-            #expect(try await app.post("/v1/auth/tokens", ["email": "long@example.id", "password": long]).status == .created)
+            #expect(try await app.post("/v1/auth/tokens", LoginBody(email: "long@example.id", password: long)).status == .created)
             let nul = try await app.post("/v1/auth/tokens", raw: #"{"email": "long@example.id", "password": "\u0000"}"#)
             #expect(nul.status == .unprocessableContent)
         }
@@ -208,10 +209,8 @@ struct TrustTests {
 
     @Test func storedAnswersAreSealedAndLoginsAreNeverStored() async throws {
         try await TestApp.run { app in
-            var signUp = TestApp.kolSignUp(email: "sealed@example.id")
-            signUp["bank"] = [
-                "bank_name": "Bank Central Asia", "bank_code": "BCA", "account_number": "9876543210", "account_holder": "Sealed",
-            ]
+            var signUp = KolSignUpBody(email: "sealed@example.id")
+            signUp.bank = BankBody(accountNumber: "9876543210", accountHolder: "Sealed")
             let first = try await app.post("/v1/kols", signUp, headers: .idempotencyKey("signup-1"))
             #expect(first.status == .created, "\(first.text)")
             #expect(first.text.contains("9876543210"))
@@ -220,7 +219,7 @@ struct TrustTests {
             #expect(again.headers[.init("Idempotent-Replayed")!] == "true")
             #expect(again["id"] == first["id"])
             var other = signUp
-            other["full_name"] = "Someone Else"
+            other.fullName = "Someone Else"
             #expect(try await app.post("/v1/kols", other, headers: .idempotencyKey("signup-1")).status == .unprocessableContent)
             #expect(try await app.count("SELECT count(*)::int FROM users WHERE email = 'sealed@example.id'") == 1)
             // The stored answer does not hold the account number (or any of the answer) in clear.
@@ -229,10 +228,10 @@ struct TrustTests {
             #expect(try await app.count("SELECT count(*)::int FROM idempotency_keys") == 1)
             // A login's answer is a token: never stored, even when a key is sent.
             let login = try await app.post(
-                "/v1/auth/tokens", ["email": "sealed@example.id", "password": testPassword], headers: .idempotencyKey("login-1"))
+                "/v1/auth/tokens", LoginBody(email: "sealed@example.id", password: testPassword), headers: .idempotencyKey("login-1"))
             #expect(login.status == .created)
             let second = try await app.post(
-                "/v1/auth/tokens", ["email": "sealed@example.id", "password": testPassword], headers: .idempotencyKey("login-1"))
+                "/v1/auth/tokens", LoginBody(email: "sealed@example.id", password: testPassword), headers: .idempotencyKey("login-1"))
             #expect(second["token"] != login["token"])
             #expect(try await app.count("SELECT count(*)::int FROM idempotency_keys") == 1)
             // Any other anonymous POST is answered 401 first: its key is not even looked at.
@@ -250,14 +249,14 @@ struct TrustTests {
     @Test func idsAreWrittenInLowerCaseAndReadInEither() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let created = try await app.post("/v1/brands", token: admin.token, ["name": "Kopi Ibu"])
+            let created = try await app.post("/v1/brands", token: admin.token, BrandBody(name: "Kopi Ibu"))
             let id = try #require(created["id"])
             #expect(id == id.lowercased())
             #expect(created.headers[.location] == "/v1/brands/\(id)")
             #expect(try await app.get("/v1/brands/\(id.uppercased())", token: admin.token)["id"] == id)
             let cast = try await app.cast()
             let campaign = try await app.post(
-                "/v1/campaigns", token: cast.officer.token, TestApp.campaignBody(brandID: cast.brandID.uppercased()))
+                "/v1/campaigns", token: cast.officer.token, CampaignDraftBody(brandID: cast.brandID.uppercased()))
             #expect(campaign.status == .created)
             #expect(campaign["brand_id"] == cast.brandID.lowercased())
             #expect(campaign.headers[.location] == campaign.headers[.location]?.lowercased())
@@ -287,7 +286,8 @@ struct TrustTests {
             // A body the service could not read is not stored: fixed, the same key runs.
             let brand = try await app.post("/v1/brands", token: cast.admin.token, raw: "{", headers: .idempotencyKey("brand-x"))
             #expect(brand.status == .badRequest)
-            let fixed = try await app.post("/v1/brands", token: cast.admin.token, ["name": "Fixed"], headers: .idempotencyKey("brand-x"))
+            let fixed = try await app.post(
+                "/v1/brands", token: cast.admin.token, BrandBody(name: "Fixed"), headers: .idempotencyKey("brand-x"))
             #expect(fixed.status == .created)
             #expect(try await app.campaignStatus(campaign) == "draft")
         }
@@ -326,7 +326,7 @@ struct TrustTests {
                 try await app.get("/v1/registrations/\(p.registration)/deliverables?cursor=\(next)", token: kol.token).status == .badRequest
             )
             // Brief versions page, and the Location of a new version answers a GET.
-            let brief = try await app.post("/v1/campaigns/\(p.campaign)/brief-versions", token: officer.token, TestApp.briefBody)
+            let brief = try await app.post("/v1/campaigns/\(p.campaign)/brief-versions", token: officer.token, BriefBody())
             let location = try #require(brief.headers[.location])
             let read = try await app.get(location, token: officer.token)
             #expect(read.status == .ok)
@@ -337,7 +337,7 @@ struct TrustTests {
             #expect(versions.data.count == 1)
             #expect(versions["next_cursor"] != nil)
             // The token's Location too.
-            let login = try await app.post("/v1/auth/tokens", ["email": officer.email, "password": testPassword])
+            let login = try await app.post("/v1/auth/tokens", LoginBody(email: officer.email, password: testPassword))
             let tokenLocation = try #require(login.headers[.location])
             let current = try await app.get(tokenLocation, token: login["token"])
             #expect(current.status == .ok)
@@ -352,32 +352,34 @@ struct TrustTests {
     @Test func unknownFieldsAre422NamingEachAndEligibilityMembersDefault() async throws {
         try await TestApp.run { app in
             let admin = try await app.admin()
-            let typo = try await app.post("/v1/brands", token: admin.token, ["nmae": "Kopi Ibu"])
+            // Unknown members, on purpose.
+            let typo = try await app.post("/v1/brands", token: admin.token, RawJSON(["nmae": "Kopi Ibu"]))
             #expect(typo.status == .unprocessableContent)
             #expect(typo.errorFields == ["name", "nmae"])  // the missing field and the typo, at once
-            let both = try await app.post("/v1/brands", token: admin.token, ["name": "Kopi Ibu", "nmae": "Kopi Ibu"])
+            let both = try await app.post(
+                "/v1/brands", token: admin.token, RawJSON(BrandBody(name: "Kopi Ibu"), setting: ["nmae": "Kopi Ibu"]))
             #expect(both.errorFields == ["nmae"])
             let cast = try await app.cast()
             let nested = try await app.post(
                 "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(
-                    brandID: cast.brandID,
-                    extra: ["brand_reveiw_required": false, "eligibility": ["min_followers": 1, "regoins": ["Bali"]]]))
+                RawJSON(
+                    CampaignDraftBody(brandID: cast.brandID),
+                    setting: ["brand_reveiw_required": false, "eligibility": ["min_followers": 1, "regoins": ["Bali"]]]))
             #expect(nested.status == .unprocessableContent)
             #expect(nested.errorFields.sorted() == ["brand_reveiw_required", "eligibility.regoins"])
             #expect(try await app.count("SELECT count(*)::int FROM brands") == 1)  // the cast's own
             // Eligibility members may be left out: they take their defaults.
-            let partial = try await app.post(
-                "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["eligibility": ["min_followers": 5_000]]))
+            var minimum = CampaignDraftBody(brandID: cast.brandID)
+            minimum.eligibility = EligibilityBody(minFollowers: 5_000)
+            let partial = try await app.post("/v1/campaigns", token: cast.officer.token, minimum)
             #expect(partial.status == .created, "\(partial.text)")
             let eligibility = partial.json["eligibility"] as? [String: Any]
             #expect(eligibility?["min_followers"] as? Int == 5_000)
             #expect((eligibility?["regions"] as? [Any])?.isEmpty == true)
             #expect((eligibility?["niches"] as? [Any])?.isEmpty == true)
-            let none = try await app.post(
-                "/v1/campaigns", token: cast.officer.token,
-                TestApp.campaignBody(brandID: cast.brandID, extra: ["eligibility": [:] as [String: Any]]))
+            var anyone = CampaignDraftBody(brandID: cast.brandID)
+            anyone.eligibility = EligibilityBody()  // {}
+            let none = try await app.post("/v1/campaigns", token: cast.officer.token, anyone)
             #expect(none.status == .created)
         }
     }
@@ -386,13 +388,13 @@ struct TrustTests {
     @Test func everyFaultOfABodyIsNamedAtOnce() async throws {
         try await TestApp.run { app in
             let cast = try await app.cast()
-            var body = TestApp.campaignBody(brandID: cast.brandID)
-            body["title"] = 5
-            body["kol_slots"] = "five"
-            body["platforms"] = ["instagram", "friendster"]
-            body["registration_closes_at"] = "next week"
-            body["terms"] = ["bonus": ["metric": "likes", "rate_idr_per_1000": 1.5, "cap_idr": 1]]
-            body["brand_reveiw_required"] = false
+            // Wrongly typed, missing and unknown members, on purpose.
+            let body = RawJSON(
+                CampaignDraftBody(brandID: cast.brandID),
+                setting: [
+                    "title": 5, "kol_slots": "five", "platforms": ["instagram", "friendster"], "registration_closes_at": "next week",
+                    "terms": ["bonus": ["metric": "likes", "rate_idr_per_1000": 1.5, "cap_idr": 1]], "brand_reveiw_required": false,
+                ])
             let response = try await app.post("/v1/campaigns", token: cast.officer.token, body)
             #expect(response.status == .unprocessableContent)
             #expect(
@@ -415,7 +417,7 @@ struct TrustTests {
             }
             let cast = try await app.cast()
             for slots in ["1.5", "1e3", "99999999999999999999", "\"5\"", "true"] {
-                let raw = json(TestApp.campaignBody(brandID: cast.brandID)).replacingOccurrences(
+                let raw = CampaignDraftBody(brandID: cast.brandID).jsonText.replacingOccurrences(
                     of: "\"kol_slots\":5", with: "\"kol_slots\":\(slots)")
                 let response = try await app.post("/v1/campaigns", token: cast.officer.token, raw: raw)
                 #expect(response.status == .unprocessableContent, "kol_slots \(slots): \(response.text)")

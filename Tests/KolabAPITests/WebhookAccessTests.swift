@@ -13,11 +13,11 @@ struct WebhookAccessTests {
     static func routes(endpoint: String, delivery: String) -> [(HTTPRequest.Method, String, String?)] {
         [
             (.get, "/v1/webhook-endpoints/\(endpoint)", nil),
-            (.patch, "/v1/webhook-endpoints/\(endpoint)", json(["description": "taken over"])),
+            (.patch, "/v1/webhook-endpoints/\(endpoint)", WebhookEndpointPatchBody(description: "taken over").jsonText),
             (.delete, "/v1/webhook-endpoints/\(endpoint)", nil),
             (.post, "/v1/webhook-endpoints/\(endpoint)/rotate-secret", nil),
             (.post, "/v1/webhook-endpoints/\(endpoint)/test", nil),
-            (.post, "/v1/webhook-endpoints/\(endpoint)/recover", json(["since": "2026-01-01T00:00:00Z"])),
+            (.post, "/v1/webhook-endpoints/\(endpoint)/recover", WebhookRecoverBody(since: "2026-01-01T00:00:00Z").jsonText),
             (.get, "/v1/webhook-endpoints/\(endpoint)/deliveries", nil),
             (.post, "/v1/webhook-deliveries/\(delivery)/retry", nil),
         ]
@@ -62,7 +62,7 @@ struct WebhookAccessTests {
                 }
                 let collection: [(HTTPRequest.Method, String, String?)] = [
                     (.get, "/v1/webhook-endpoints", nil),
-                    (.post, "/v1/webhook-endpoints", json(["url": receiver.url("/new"), "event_types": ["*"]])),
+                    (.post, "/v1/webhook-endpoints", WebhookEndpointBody(url: receiver.url("/new"), eventTypes: ["*"]).jsonText),
                 ]
                 var cases: [(HTTPRequest.Method, String, String?, TestApp.Account?, HTTPResponse.Status)] = []
                 // Officers and KOLs: 403 on every route, whatever the id.
@@ -154,81 +154,108 @@ struct WebhookAccessTests {
             let url = "http://127.0.0.1:9/hook"
             let hook = try await app.createWebhook(url: url, types: ["campaign.created"], by: cast.admin)
             let before = try await Self.snapshot(app, [(hook, cast.admin)])
-            let huge = json(["url": url, "event_types": ["*"], "description": String(repeating: "x", count: 2 << 20)])
+            let huge = WebhookEndpointBody(url: url, eventTypes: ["*"], description: String(repeating: "x", count: 2 << 20)).jsonText
             let endpoints = "/v1/webhook-endpoints"
             let one = "/v1/webhook-endpoints/\(hook.id)"
+            // Bodies: typed where only a value is bad (the API reads them, then refuses); `RawJSON` where the
+            // body itself is malformed on purpose (unknown or wrongly typed members, members missing).
             let cases: [(HTTPRequest.Method, String, TestApp.Account, String?, HTTPResponse.Status, [String])] = [
                 (.post, endpoints, cast.admin, "{not json", .badRequest, []),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["*"], "colour": "red"]), .unprocessableContent,
+                    .post, endpoints, cast.admin, RawJSON(["url": url, "event_types": ["*"], "colour": "red"]).text, .unprocessableContent,
                     ["colour"]
                 ),
-                (.post, endpoints, cast.admin, json(["url": 5, "event_types": "*"]), .unprocessableContent, ["url", "event_types"]),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["*"], "description": 7]), .unprocessableContent,
+                    .post, endpoints, cast.admin, RawJSON(["url": 5, "event_types": "*"]).text, .unprocessableContent,
+                    ["url", "event_types"]
+                ),
+                (
+                    .post, endpoints, cast.admin, RawJSON(["url": url, "event_types": ["*"], "description": 7]).text, .unprocessableContent,
                     ["description"]
                 ),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["*"], "brand_id": 7]), .unprocessableContent,
+                    .post, endpoints, cast.admin, RawJSON(["url": url, "event_types": ["*"], "brand_id": 7]).text, .unprocessableContent,
                     ["brand_id"]
                 ),
                 (.post, endpoints, cast.admin, huge, .contentTooLarge, []),
-                (.post, endpoints, cast.admin, json(["event_types": ["*"]]), .unprocessableContent, ["url"]),
-                (.post, endpoints, cast.admin, json(["url": url]), .unprocessableContent, ["event_types"]),
-                (.post, endpoints, cast.admin, json(["url": url, "event_types": []]), .unprocessableContent, ["event_types"]),
+                (.post, endpoints, cast.admin, RawJSON(["event_types": ["*"]]).text, .unprocessableContent, ["url"]),
+                (.post, endpoints, cast.admin, RawJSON(["url": url]).text, .unprocessableContent, ["event_types"]),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["deliverable.exploded"]]), .unprocessableContent,
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: url, eventTypes: []).jsonText, .unprocessableContent,
                     ["event_types"]
                 ),
-                (.post, endpoints, cast.admin, json(["url": url, "event_types": ["campaign.*"]]), .unprocessableContent, ["event_types"]),
-                (.post, endpoints, cast.admin, json(["url": "not a url", "event_types": ["*"]]), .unprocessableContent, ["url"]),
                 (
-                    .post, endpoints, cast.admin, json(["url": "ftp://127.0.0.1/hook", "event_types": ["*"]]), .unprocessableContent,
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: url, eventTypes: ["deliverable.exploded"]).jsonText,
+                    .unprocessableContent,
+                    ["event_types"]
+                ),
+                (
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: url, eventTypes: ["campaign.*"]).jsonText, .unprocessableContent,
+                    ["event_types"]
+                ),
+                (
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: "not a url", eventTypes: ["*"]).jsonText, .unprocessableContent,
                     ["url"]
                 ),
-                (.post, endpoints, cast.admin, json(["url": "http:///hook", "event_types": ["*"]]), .unprocessableContent, ["url"]),
                 (
-                    .post, endpoints, cast.admin,
-                    json(["url": "http://127.0.0.1/" + String(repeating: "a", count: 2_040), "event_types": ["*"]]),
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: "ftp://127.0.0.1/hook", eventTypes: ["*"]).jsonText,
+                    .unprocessableContent,
+                    ["url"]
+                ),
+                (
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: "http:///hook", eventTypes: ["*"]).jsonText,
                     .unprocessableContent, ["url"]
                 ),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["*"], "description": "a\u{0}b"]), .unprocessableContent,
+                    .post, endpoints, cast.admin,
+                    WebhookEndpointBody(url: "http://127.0.0.1/" + String(repeating: "a", count: 2_040), eventTypes: ["*"]).jsonText,
+                    .unprocessableContent, ["url"]
+                ),
+                (
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: url, eventTypes: ["*"], description: "a\u{0}b").jsonText,
+                    .unprocessableContent,
                     ["description"]
                 ),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["*"], "brand_id": UUID().uuidString]),
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: url, eventTypes: ["*"], brandID: UUID().uuidString).jsonText,
                     .unprocessableContent, ["brand_id"]
                 ),
                 (
-                    .post, endpoints, cast.admin, json(["url": url, "event_types": ["*"], "brand_id": "not-a-uuid"]), .unprocessableContent,
+                    .post, endpoints, cast.admin, WebhookEndpointBody(url: url, eventTypes: ["*"], brandID: "not-a-uuid").jsonText,
+                    .unprocessableContent,
                     ["brand_id"]
                 ),
                 (
-                    .post, endpoints, cast.brand, json(["url": url, "event_types": ["*"], "brand_id": otherBrandID]), .unprocessableContent,
+                    .post, endpoints, cast.brand, WebhookEndpointBody(url: url, eventTypes: ["*"], brandID: otherBrandID).jsonText,
+                    .unprocessableContent,
                     ["brand_id"]
                 ),
                 (
-                    .post, endpoints, cast.finance, json(["url": url, "event_types": ["payout.paid"], "brand_id": cast.brandID]),
+                    .post, endpoints, cast.finance,
+                    WebhookEndpointBody(url: url, eventTypes: ["payout.paid"], brandID: cast.brandID).jsonText,
                     .unprocessableContent, ["brand_id"]
                 ),
                 (
-                    .post, endpoints, cast.finance, json(["url": url, "event_types": ["deliverable.approved"]]), .unprocessableContent,
+                    .post, endpoints, cast.finance, WebhookEndpointBody(url: url, eventTypes: ["deliverable.approved"]).jsonText,
+                    .unprocessableContent,
                     ["event_types"]
                 ),
                 (.patch, one, cast.admin, "{not json", .badRequest, []),
-                (.patch, one, cast.admin, json(["enabled": "yes"]), .unprocessableContent, ["enabled"]),
-                (.patch, one, cast.admin, json(["status": "enabled"]), .unprocessableContent, ["status"]),
-                (.patch, one, cast.admin, json(["secret": "whsec_AAAA"]), .unprocessableContent, ["secret"]),
+                (.patch, one, cast.admin, RawJSON(["enabled": "yes"]).text, .unprocessableContent, ["enabled"]),
+                (.patch, one, cast.admin, RawJSON(["status": "enabled"]).text, .unprocessableContent, ["status"]),
+                (.patch, one, cast.admin, RawJSON(["secret": "whsec_AAAA"]).text, .unprocessableContent, ["secret"]),
                 (
-                    .patch, one, cast.admin, json(["scope": "platform", "brand_id": otherBrandID]), .unprocessableContent,
+                    .patch, one, cast.admin, RawJSON(["scope": "platform", "brand_id": otherBrandID]).text, .unprocessableContent,
                     ["scope", "brand_id"]
                 ),
-                (.patch, one, cast.admin, json(["event_types": []]), .unprocessableContent, ["event_types"]),
-                (.patch, one, cast.admin, json(["event_types": ["payout.exploded"]]), .unprocessableContent, ["event_types"]),
-                (.patch, one, cast.admin, json(["url": "ftp://127.0.0.1/hook"]), .unprocessableContent, ["url"]),
+                (.patch, one, cast.admin, WebhookEndpointPatchBody(eventTypes: []).jsonText, .unprocessableContent, ["event_types"]),
+                (
+                    .patch, one, cast.admin, WebhookEndpointPatchBody(eventTypes: ["payout.exploded"]).jsonText, .unprocessableContent,
+                    ["event_types"]
+                ),
+                (.patch, one, cast.admin, WebhookEndpointPatchBody(url: "ftp://127.0.0.1/hook").jsonText, .unprocessableContent, ["url"]),
                 (.patch, one, cast.admin, huge, .contentTooLarge, []),
-                (.patch, "/v1/webhook-endpoints/\(UUID())", cast.admin, json(["description": "x"]), .notFound, []),
+                (.patch, "/v1/webhook-endpoints/\(UUID())", cast.admin, WebhookEndpointPatchBody(description: "x").jsonText, .notFound, []),
                 (.get, "/v1/webhook-endpoints/\(UUID())", cast.admin, nil, .notFound, []),
                 (.get, "/v1/webhook-endpoints/not-an-id", cast.admin, nil, .notFound, []),
                 (.delete, "/v1/webhook-endpoints/\(UUID())", cast.admin, nil, .notFound, []),
@@ -236,15 +263,24 @@ struct WebhookAccessTests {
                 (.post, "/v1/webhook-endpoints/\(UUID())/test", cast.admin, nil, .notFound, []),
                 (.get, "/v1/webhook-endpoints/\(UUID())/deliveries", cast.admin, nil, .notFound, []),
                 (.post, "/v1/webhook-deliveries/\(UUID())/retry", cast.admin, nil, .notFound, []),
-                (.post, "/v1/webhook-endpoints/\(UUID())/recover", cast.admin, json(["since": "2026-01-01T00:00:00Z"]), .notFound, []),
+                (
+                    .post, "/v1/webhook-endpoints/\(UUID())/recover", cast.admin,
+                    WebhookRecoverBody(since: "2026-01-01T00:00:00Z").jsonText, .notFound, []
+                ),
                 (.post, "\(one)/recover", cast.admin, "{}", .unprocessableContent, ["since"]),
-                (.post, "\(one)/recover", cast.admin, json(["since": "yesterday"]), .unprocessableContent, ["since"]),
-                (.post, "\(one)/recover", cast.admin, json(["since": "2026-01-01T00:00:00"]), .unprocessableContent, ["since"]),
-                (.post, "\(one)/recover", cast.admin, json(["since": "1999-12-31T23:00:00Z"]), .unprocessableContent, ["since"]),
+                (.post, "\(one)/recover", cast.admin, WebhookRecoverBody(since: "yesterday").jsonText, .unprocessableContent, ["since"]),
+                (
+                    .post, "\(one)/recover", cast.admin, WebhookRecoverBody(since: "2026-01-01T00:00:00").jsonText, .unprocessableContent,
+                    ["since"]
+                ),
+                (
+                    .post, "\(one)/recover", cast.admin, WebhookRecoverBody(since: "1999-12-31T23:00:00Z").jsonText, .unprocessableContent,
+                    ["since"]
+                ),
                 (.post, "\(one)/recover", cast.admin, "{not json", .badRequest, []),
-                (.post, "\(one)/rotate-secret", cast.admin, json(["secret": "whsec_mine"]), .unprocessableContent, ["secret"]),
+                (.post, "\(one)/rotate-secret", cast.admin, RawJSON(["secret": "whsec_mine"]).text, .unprocessableContent, ["secret"]),
                 (.post, "\(one)/rotate-secret", cast.admin, "{not json", .badRequest, []),
-                (.post, "\(one)/test", cast.admin, json(["type": "payout.paid"]), .unprocessableContent, ["type"]),
+                (.post, "\(one)/test", cast.admin, RawJSON(["type": "payout.paid"]).text, .unprocessableContent, ["type"]),
             ]
             for (method, path, account, body, expected, fields) in cases {
                 let label = "\(method) \(path.prefix(80)) as \(account.role) with \(body?.prefix(80) ?? "no body")"
@@ -282,7 +318,8 @@ struct WebhookAccessTests {
                     receiver.url(),
                 ]
                 for url in refused {
-                    let response = try await app.post("/v1/webhook-endpoints", token: admin.token, ["url": url, "event_types": ["*"]])
+                    let response = try await app.post(
+                        "/v1/webhook-endpoints", token: admin.token, WebhookEndpointBody(url: url, eventTypes: ["*"]))
                     #expect(response.status == .unprocessableContent, "\(url): \(response.status.code) \(response.text)")
                     #expect(response.errorFields == ["url"], "\(url): \(response.text)")
                 }
@@ -291,7 +328,8 @@ struct WebhookAccessTests {
                 let hook = try await app.createWebhook(url: "https://93.184.216.34/hooks/kolab", by: admin)
                 let shown = try await app.get("/v1/webhook-endpoints/\(hook.id)", token: admin.token).text
                 for url in refused {
-                    let response = try await app.patch("/v1/webhook-endpoints/\(hook.id)", token: admin.token, ["url": url])
+                    let response = try await app.patch(
+                        "/v1/webhook-endpoints/\(hook.id)", token: admin.token, WebhookEndpointPatchBody(url: url))
                     #expect(response.status == .unprocessableContent, "PATCH \(url): \(response.status.code) \(response.text)")
                     #expect(response.errorFields == ["url"], "PATCH \(url): \(response.text)")
                 }

@@ -34,8 +34,7 @@ extension TestApp {
         url: String, types: [String] = ["*"], brandID: String? = nil, by account: Account, headers: HTTPFields = [:],
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> CreatedWebhook {
-        var body: [String: Any] = ["url": url, "event_types": types]
-        if let brandID { body["brand_id"] = brandID }
+        let body = WebhookEndpointBody(url: url, eventTypes: types, brandID: brandID)
         let response = try await post("/v1/webhook-endpoints", token: account.token, body, headers: headers)
         #expect(response.status == .created, "create webhook endpoint: \(response.text)", sourceLocation: sourceLocation)
         let id = response["id"] ?? ""
@@ -130,8 +129,8 @@ extension TestApp {
     /// approval, batch, paid.
     func paidCampaign(_ cast: Cast) async throws -> PaidCampaign {
         let campaign = try await draftCampaign(by: cast.officer, brandID: cast.brandID)
-        var brief = Self.briefBody
-        brief["deliverables"] = [(Self.briefBody["deliverables"] as? [[String: Any]] ?? [])[0]]  // one feed post
+        var brief = BriefBody()
+        brief.deliverables = [brief.deliverables[0]]  // one feed post
         try await publishBrief(campaign, by: cast.officer, body: brief)
         #expect(try await post("/v1/campaigns/\(campaign)/publish", token: cast.officer.token)["status"] == "recruiting")
         let registration = try await register(cast.kol, for: campaign)
@@ -144,10 +143,10 @@ extension TestApp {
         let postedAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-8 * 24 * 3600))  // insights are due
         let posted = try await post(
             "/v1/deliverables/\(deliverable)/post", token: cast.kol.token,
-            ["url": "https://www.instagram.com/p/SahurCeria1/", "posted_at": postedAt])
+            PostBody(url: "https://www.instagram.com/p/SahurCeria1/", postedAt: postedAt))
         #expect(posted["status"] == "posted", "\(posted.text)")
         #expect(try await post("/v1/deliverables/\(deliverable)/post/verify", token: cast.officer.token)["status"] == "live")
-        let insights = try await post("/v1/deliverables/\(deliverable)/insights", token: cast.kol.token, Self.insights(views: 80_000))
+        let insights = try await post("/v1/deliverables/\(deliverable)/insights", token: cast.kol.token, InsightsBody(views: 80_000))
         #expect(insights.status == .created, "\(insights.text)")
         #expect(try await post("/v1/deliverables/\(deliverable)/insights/verify", token: cast.officer.token)["status"] == "completed")
         let payouts = try await get("/v1/payouts?campaign_id=\(campaign)", token: cast.finance.token)
@@ -156,7 +155,7 @@ extension TestApp {
         let batch = try #require(try await post("/v1/payout-batches", token: cast.finance.token)["id"])
         let paid = try await post(
             "/v1/payout-batches/\(batch)/mark-paid", token: cast.finance.token,
-            ["payout_ids": [payout], "bank_reference": "BCA-20261122-0001"])
+            MarkPaidBody(payoutIDs: [payout], bankReference: "BCA-20261122-0001"))
         #expect(paid["status"] == "settled", "\(paid.text)")
         return PaidCampaign(campaign: campaign, registration: registration, deliverable: deliverable, payout: payout, batch: batch)
     }
@@ -354,17 +353,17 @@ struct WebhookTests {
             #expect(everyPayoutType.response["scope"] == "payouts")
             let deliverable = try await app.post(
                 "/v1/webhook-endpoints", token: cast.finance.token,
-                ["url": "http://127.0.0.1:9/erp", "event_types": ["deliverable.approved"]])
+                WebhookEndpointBody(url: "http://127.0.0.1:9/erp", eventTypes: ["deliverable.approved"]))
             #expect(deliverable.status == .unprocessableContent)
             #expect(deliverable.errorFields == ["event_types"])
             let mixed = try await app.post(
                 "/v1/webhook-endpoints", token: cast.finance.token,
-                ["url": "http://127.0.0.1:9/erp", "event_types": ["payout.paid", "campaign.created"]])
+                WebhookEndpointBody(url: "http://127.0.0.1:9/erp", eventTypes: ["payout.paid", "campaign.created"]))
             #expect(mixed.status == .unprocessableContent)
             #expect(mixed.errorFields == ["event_types"])
             let forBrand = try await app.post(
                 "/v1/webhook-endpoints", token: cast.finance.token,
-                ["url": "http://127.0.0.1:9/erp", "event_types": ["payout.paid"], "brand_id": cast.brandID])
+                WebhookEndpointBody(url: "http://127.0.0.1:9/erp", eventTypes: ["payout.paid"], brandID: cast.brandID))
             #expect(forBrand.status == .unprocessableContent)
             #expect(forBrand.errorFields == ["brand_id"])
             #expect(try await app.count("SELECT count(*)::int FROM webhook_endpoints") == 2)
@@ -453,7 +452,8 @@ struct WebhookTests {
                 await receiver.use(.ok)
                 let current = try await app.get("/v1/webhook-endpoints/\(endpoint.id)", token: cast.admin.token)
                 let enabled = try await app.patch(
-                    "/v1/webhook-endpoints/\(endpoint.id)", token: cast.admin.token, ["enabled": true], ifMatch: current.headers[.eTag])
+                    "/v1/webhook-endpoints/\(endpoint.id)", token: cast.admin.token, WebhookEndpointPatchBody(enabled: true),
+                    ifMatch: current.headers[.eTag])
                 #expect(enabled.status == .ok)
                 #expect(enabled.json["enabled"] as? Bool == true)
                 #expect(enabled.json["disabled_reason"] is NSNull)
@@ -559,7 +559,8 @@ struct WebhookTests {
                 #expect(await receiver.all.count == 6)
                 // MUT
                 await receiver.use(.ok)
-                let recovered = try await app.post("/v1/webhook-endpoints/\(endpoint.id)/recover", token: admin.token, ["since": since])
+                let recovered = try await app.post(
+                    "/v1/webhook-endpoints/\(endpoint.id)/recover", token: admin.token, WebhookRecoverBody(since: since))
                 #expect(recovered.status == .accepted)
                 #expect(recovered.json["queued"] as? Int == 2)
                 // validate: they arrive with their ids; the earlier one stays failed.
@@ -770,7 +771,7 @@ struct WebhookTests {
                 }, logger: logs.logger
             ) { app in
                 let admin = try await app.admin()
-                let body: [String: Any] = ["url": receiver.url(), "event_types": ["*"], "description": "CRM"]
+                let body = WebhookEndpointBody(url: receiver.url(), description: "CRM")
                 let created = try await app.post("/v1/webhook-endpoints", token: admin.token, body, headers: .idempotencyKey("hook-1"))
                 #expect(created.status == .created)
                 let replay = try await app.post("/v1/webhook-endpoints", token: admin.token, body, headers: .idempotencyKey("hook-1"))
@@ -784,7 +785,7 @@ struct WebhookTests {
                 let beforeRotation = try await app.sendTest(to: id, as: admin)
                 try await app.waitForDelivery(beforeRotation, of: id, as: admin, status: "delivered")
                 let rotated = try await app.post(
-                    "/v1/webhook-endpoints/\(id)/rotate-secret", token: admin.token, [:], headers: .idempotencyKey("rotate-1"))
+                    "/v1/webhook-endpoints/\(id)/rotate-secret", token: admin.token, EmptyBody(), headers: .idempotencyKey("rotate-1"))
                 #expect(rotated.status == .ok)
                 let second = try #require(rotated["secret"])
                 let afterRotation = try await app.sendTest(to: id, as: admin)

@@ -31,14 +31,14 @@ extension TestApp {
     }
 
     func login(_ email: String, password: String = testPassword, role: Role) async throws -> Account {
-        let response = try await post("/v1/auth/tokens", ["email": email, "password": password])
+        let response = try await post("/v1/auth/tokens", LoginBody(email: email, password: password))
         #expect(response.status == .created, "login of \(email): \(response.text)")
         let user = response.json["user"] as? [String: any Sendable] ?? [:]
         return Account(id: user["id"] as? String ?? "", email: email, token: response["token"] ?? "", role: role)
     }
 
     func brand(_ name: String = "Brand \(UUID().uuidString.prefix(6))", by admin: Account) async throws -> String {
-        let response = try await post("/v1/brands", token: admin.token, ["name": name])
+        let response = try await post("/v1/brands", token: admin.token, BrandBody(name: name))
         #expect(response.status == .created, "create brand: \(response.text)")
         return response["id"] ?? ""
     }
@@ -46,30 +46,10 @@ extension TestApp {
     /// A user of `role` (not kol) created by `admin`, logged in.
     func user(_ role: Role, brandID: String? = nil, by admin: Account) async throws -> Account {
         let email = "\(role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())@kolab.test"
-        var body: [String: Any] = [
-            "email": email, "password": testPassword, "role": role.rawValue, "display_name": "Test \(role.rawValue)",
-        ]
-        if let brandID { body["brand_id"] = brandID }
+        let body = UserBody(email: email, role: role.rawValue, displayName: "Test \(role.rawValue)", brandID: brandID)
         let response = try await post("/v1/users", token: admin.token, body)
         #expect(response.status == .created, "create \(role.rawValue): \(response.text)")
         return try await login(email, role: role)
-    }
-
-    static func kolSignUp(
-        email: String, niches: [String] = ["parenting"], followers: Int = 25_000, region: String = "Jawa Barat",
-        bank: Bool = true
-    ) -> [String: Any] {
-        var body: [String: Any] = [
-            "email": email, "password": testPassword, "full_name": "Ibu \(email.prefix(5))", "city": "Bandung",
-            "region": region, "niches": niches,
-            "social_accounts": [["platform": "instagram", "handle": "h\(email.prefix(6))", "followers": followers]],
-        ]
-        if bank {
-            body["bank"] = [
-                "bank_name": "Bank Central Asia", "bank_code": "BCA", "account_number": "1234567890", "account_holder": "Ibu Test",
-            ]
-        }
-        return body
     }
 
     /// A KOL who signed up through the public endpoint, logged in.
@@ -78,7 +58,7 @@ extension TestApp {
     {
         let email = "kol-\(UUID().uuidString.prefix(8).lowercased())@example.id"
         let response = try await post(
-            "/v1/kols", Self.kolSignUp(email: email, niches: niches, followers: followers, region: region, bank: bank))
+            "/v1/kols", KolSignUpBody(email: email, niches: niches, followers: followers, region: region, bank: bank))
         #expect(response.status == .created, "kol sign-up: \(response.text)")
         return try await login(email, role: .kol)
     }

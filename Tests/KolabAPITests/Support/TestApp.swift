@@ -10,11 +10,6 @@ import NIOCore
 import PostgresNIO
 import Testing
 
-/// A dictionary as JSON text, for request bodies.
-func json(_ object: [String: Any]) -> String {
-    String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-}
-
 /// A JSON answer as the client sees it.
 struct APIResponse: Sendable {
     let status: HTTPResponse.Status
@@ -95,7 +90,7 @@ struct TestApp: Sendable {
         try await TestDatabase.shared.dropDatabase(url)
     }
 
-    /// Sends a request; `body` is the raw text sent (build JSON with `json(_:)`, or send broken JSON as is).
+    /// Sends a request; `body` is the raw text sent (a typed body's `jsonText`, or `RawJSON`'s text).
     @discardableResult
     func request(
         _ method: HTTPRequest.Method, _ path: String, token: String? = nil, body: String? = nil,
@@ -113,16 +108,30 @@ struct TestApp: Sendable {
         try await request(.get, path, token: token)
     }
 
-    func post(_ path: String, token: String? = nil, _ body: [String: Any]? = nil, headers: HTTPFields = [:]) async throws -> APIResponse {
-        try await request(.post, path, token: token, body: body.map(json), headers: headers)
+    func post(_ path: String, token: String? = nil, headers: HTTPFields = [:]) async throws -> APIResponse {
+        try await request(.post, path, token: token, headers: headers)
+    }
+
+    func post(_ path: String, token: String? = nil, _ body: some RequestBody, headers: HTTPFields = [:]) async throws -> APIResponse {
+        try await request(.post, path, token: token, body: body.jsonText, headers: headers)
+    }
+
+    /// Sends a body malformed on purpose.
+    func post(_ path: String, token: String? = nil, _ body: RawJSON, headers: HTTPFields = [:]) async throws -> APIResponse {
+        try await request(.post, path, token: token, body: body.text, headers: headers)
     }
 
     func post(_ path: String, token: String? = nil, raw: String, headers: HTTPFields = [:]) async throws -> APIResponse {
         try await request(.post, path, token: token, body: raw, headers: headers)
     }
 
-    func patch(_ path: String, token: String? = nil, _ body: [String: Any], ifMatch: String? = nil) async throws -> APIResponse {
-        try await request(.patch, path, token: token, body: json(body), headers: ifMatch.map { [.ifMatch: $0] } ?? [:])
+    func patch(_ path: String, token: String? = nil, _ body: some RequestBody, ifMatch: String? = nil) async throws -> APIResponse {
+        try await request(.patch, path, token: token, body: body.jsonText, headers: ifMatch.map { [.ifMatch: $0] } ?? [:])
+    }
+
+    /// Sends a body malformed on purpose.
+    func patch(_ path: String, token: String? = nil, _ body: RawJSON, ifMatch: String? = nil) async throws -> APIResponse {
+        try await request(.patch, path, token: token, body: body.text, headers: ifMatch.map { [.ifMatch: $0] } ?? [:])
     }
 
     /// Runs SQL against the test's database directly: to check what was stored, never to set up state
