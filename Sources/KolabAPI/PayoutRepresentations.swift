@@ -98,7 +98,7 @@ struct PayoutResponse: Encodable, Sendable {
 
 struct BatchResponse: Encodable, Sendable {
     var id: UUID
-    var status: String
+    var status: PayoutBatchStatus
     var payoutCount: Int
     var paidCount: Int
     var failedCount: Int

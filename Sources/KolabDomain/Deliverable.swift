@@ -16,19 +16,31 @@ public enum DeliverableAction: String, Sendable, CaseIterable {
     case cancel
 }
 
-/// What the deliverable machine needs to know beyond the state: the campaign's review rule and
-/// whether a revision still has a round left.
+/// What the deliverable machine needs to know beyond the state: the campaign's review rule and state,
+/// whether a revision still has a round left, and when insights fall due.
 public struct DeliverableRules: Sendable, Equatable {
     public var brandReviewRequired: Bool
     /// Revisions submitted after a change request so far.
     public var revisionRoundsUsed: Int
     /// `max_revision_rounds + extra_rounds`.
     public var revisionRoundsAllowed: Int
+    /// A cancelled campaign's deliverables no longer move (but for their own cancel).
+    public var campaignStatus: CampaignStatus
+    /// Insights may be submitted from this time on (nil: not set yet).
+    public var insightsDueAt: Date?
+    /// The time of the request (for the insights' due time).
+    public var now: Date?
 
-    public init(brandReviewRequired: Bool, revisionRoundsUsed: Int = 0, revisionRoundsAllowed: Int = 2) {
+    public init(
+        brandReviewRequired: Bool, revisionRoundsUsed: Int = 0, revisionRoundsAllowed: Int = 2, campaignStatus: CampaignStatus = .running,
+        insightsDueAt: Date? = nil, now: Date? = nil
+    ) {
         self.brandReviewRequired = brandReviewRequired
         self.revisionRoundsUsed = revisionRoundsUsed
         self.revisionRoundsAllowed = revisionRoundsAllowed
+        self.campaignStatus = campaignStatus
+        self.insightsDueAt = insightsDueAt
+        self.now = now
     }
 }
 
@@ -45,8 +57,21 @@ public enum DeliverableMachine {
     }
 
     /// The state after `action` by `role`, or why not: 403 when the role never does this, 409 when the
-    /// state (or the campaign's rules) does not allow it now.
+    /// state (or the campaign's rules and state, or the insights' due time) does not allow it now.
     public static func transition(
+        from status: DeliverableStatus, _ action: DeliverableAction, by role: Role, rules: DeliverableRules
+    ) throws(KolabError) -> DeliverableStatus {
+        let next = try nextState(from: status, action, by: role, rules: rules)
+        guard rules.campaignStatus != .cancelled || action == .cancel else {
+            throw KolabError.conflict("The campaign is cancelled; its deliverables no longer move.")
+        }
+        if action == .submitInsights, let due = rules.insightsDueAt, let now = rules.now, now < due {
+            throw KolabError.conflict("Insights are due from \(due.formatted(.iso8601)); the numbers are not final before then.")
+        }
+        return next
+    }
+
+    private static func nextState(
         from status: DeliverableStatus, _ action: DeliverableAction, by role: Role, rules: DeliverableRules
     ) throws(KolabError) -> DeliverableStatus {
         guard actors(of: action).contains(role) else {
@@ -99,14 +124,43 @@ public enum DeliverableMachine {
     /// Whether a submission from `status` is a revision (it uses a round) rather than the first draft.
     public static func isRevision(from status: DeliverableStatus) -> Bool { status == .changesRequested }
 
-    /// The officer grants one more revision round while the content is still being made.
-    public static func checkExtraRound(status: DeliverableStatus, by role: Role) throws(KolabError) {
+    /// The officer grants one more revision round while the content is still being made, in a campaign
+    /// that still runs.
+    public static func checkExtraRound(status: DeliverableStatus, campaignStatus: CampaignStatus, by role: Role) throws(KolabError) {
         guard role == .officer || role == .admin else {
             throw KolabError.forbidden("Only the campaign's officer or an admin grants extra revision rounds.")
         }
         guard [.awaitingDraft, .draftSubmitted, .inBrandReview, .brandFeedback, .changesRequested].contains(status) else {
             throw KolabError.conflict("A deliverable that is \(status.rawValue) needs no more revision rounds.")
         }
+        guard campaignStatus != .cancelled && campaignStatus != .completed else {
+            throw KolabError.conflict("The campaign is \(campaignStatus.rawValue); its deliverables take no more rounds.")
+        }
+    }
+}
+
+/// A review of a draft: a decision on one version, which moves its deliverable (through
+/// `DeliverableMachine`) only when that version is still the latest. A guest holding a review link
+/// decides as the role `brand`, and sees only what waits for the brand in the link's campaign.
+public enum DraftReviewMachine {
+    /// The deliverable's next state when `role` decides `decision` on draft `version`.
+    public static func review(
+        _ decision: ReviewDecision, version: Int, currentVersion: Int, status: DeliverableStatus, by role: Role, rules: DeliverableRules
+    ) throws(KolabError) -> DeliverableStatus {
+        let next = try DeliverableMachine.transition(from: status, decision.action, by: role, rules: rules)
+        guard version == currentVersion else {
+            throw KolabError.conflict("Draft v\(version) is not the latest (v\(currentVersion)); review the latest version.")
+        }
+        return next
+    }
+
+    /// Whether a guest of a link to `linkCampaign` may see draft `version` of a deliverable of
+    /// `campaign` that is `status` with `currentVersion` as its latest: only the latest draft, waiting
+    /// for the brand, in the link's campaign.
+    public static func guestMaySee(
+        version: Int, currentVersion: Int, status: DeliverableStatus, campaign: UUID, linkCampaign: UUID
+    ) -> Bool {
+        campaign == linkCampaign && status == .inBrandReview && version == currentVersion
     }
 }
 

@@ -170,6 +170,39 @@ public enum PayoutMachine {
     }
 }
 
+public enum PayoutBatchStatus: String, Sendable, Codable, CaseIterable {
+    /// Its lines are in the bank file; some are not settled yet.
+    case exported
+    /// Every line is paid or failed.
+    case settled
+}
+
+/// A payout batch: made by finance from every approved payout not yet in one (atomically, in SQL),
+/// `exported` at once (its CSV is the bank file), `settled` when each line is marked paid or failed.
+/// Its lines move through `PayoutMachine`.
+public enum PayoutBatchMachine {
+    /// Who may make one; nothing to take is a 409 (`nothingToTake`).
+    public static func create(by role: Role) throws(KolabError) -> PayoutBatchStatus {
+        try PayoutMachine.checkBatchAccess(role)
+        return .exported
+    }
+
+    public static var nothingToTake: KolabError {
+        KolabError.conflict("No approved payout is waiting for a batch (payouts held for missing bank details wait too).")
+    }
+
+    /// Marking lines of a batch paid or failed: the state each line moves to (from `exported`).
+    public static func settle(paid: Bool, by role: Role) throws(KolabError) -> PayoutStatus {
+        try PayoutMachine.checkBatchAccess(role)
+        return try PayoutMachine.transition(from: .exported, paid ? .markPaid : .markFailed, by: role)
+    }
+
+    /// A batch's state from its lines.
+    public static func status(payoutCount: Int, paid: Int, failed: Int) -> PayoutBatchStatus {
+        paid + failed >= payoutCount ? .settled : .exported
+    }
+}
+
 /// The bank bulk-transfer file: its header, and the field rule its lines follow (the lines themselves
 /// are written by PostgreSQL's `bank_file_line` when a batch is made; the report CSV uses `field` here).
 public enum BankFile {

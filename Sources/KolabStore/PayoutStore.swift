@@ -44,8 +44,7 @@ public struct BatchRecord: Sendable, Equatable {
     public var failedCount: Int
     public var position: PagePosition
 
-    /// `exported` while any line is unsettled, then `settled`.
-    public var status: String { paidCount + failedCount >= payoutCount ? "settled" : "exported" }
+    public var status: PayoutBatchStatus { PayoutBatchMachine.status(payoutCount: payoutCount, paid: paidCount, failed: failedCount) }
 }
 
 public struct PayoutFilter: Sendable {

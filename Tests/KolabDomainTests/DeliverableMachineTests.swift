@@ -68,10 +68,63 @@ struct DeliverableMachineTests {
     }
 
     @Test(arguments: S.allCases, Role.allCases)
-    func extraRoundsAreForStaffWhileContentIsMade(status: S, role: Role) {
-        let allowed = (try? DeliverableMachine.checkExtraRound(status: status, by: role)) != nil
-        let making: [S] = [.awaitingDraft, .draftSubmitted, .inBrandReview, .brandFeedback, .changesRequested]
-        #expect(allowed == ((role == .officer || role == .admin) && making.contains(status)))
+    func extraRoundsAreForStaffWhileContentIsMadeInACampaignStillRunning(status: S, role: Role) {
+        for campaign in CampaignStatus.allCases {
+            let allowed = (try? DeliverableMachine.checkExtraRound(status: status, campaignStatus: campaign, by: role)) != nil
+            let making: [S] = [.awaitingDraft, .draftSubmitted, .inBrandReview, .brandFeedback, .changesRequested]
+            let open = campaign != .cancelled && campaign != .completed
+            #expect(allowed == ((role == .officer || role == .admin) && making.contains(status) && open), "\(status), \(campaign)")
+        }
+    }
+
+    /// In a cancelled campaign only a deliverable's own cancel moves it; every other allowed move is 409.
+    @Test(arguments: triples)
+    func aCancelledCampaignsDeliverablesNoLongerMove(status: S, action: DeliverableAction, role: Role) {
+        var rules = DeliverableRules(brandReviewRequired: true, campaignStatus: .cancelled)
+        rules.revisionRoundsAllowed = 2
+        let want = action == .cancel ? Self.expected(status, action, role, rules) : nil
+        let next = try? DeliverableMachine.transition(from: status, action, by: role, rules: rules)
+        #expect(next == want, "\(status) --\(action) by \(role)")
+    }
+
+    @Test func insightsWaitForTheirDueTime() throws {
+        let due = Date(timeIntervalSince1970: 1_800_000_000)
+        let early = DeliverableRules(brandReviewRequired: false, insightsDueAt: due, now: due.addingTimeInterval(-1))
+        #expect(throws: KolabError.self) { try DeliverableMachine.transition(from: .live, .submitInsights, by: .kol, rules: early) }
+        let onTime = DeliverableRules(brandReviewRequired: false, insightsDueAt: due, now: due)
+        #expect(try DeliverableMachine.transition(from: .live, .submitInsights, by: .kol, rules: onTime) == .insightsSubmitted)
+    }
+
+    /// A review decides on one version: the deliverable moves as `DeliverableMachine` says, and only
+    /// when the version reviewed is still the latest; every (state, decision, role) triple.
+    static let reviewTriples: [(S, ReviewDecision, Role)] = S.allCases.flatMap { status in
+        ReviewDecision.allCases.flatMap { decision in Role.allCases.map { (status, decision, $0) } }
+    }
+
+    @Test(arguments: reviewTriples)
+    func aReviewMovesTheDeliverableOnlyForTheLatestVersion(status: S, decision: ReviewDecision, role: Role) {
+        let rules = DeliverableRules(brandReviewRequired: true)
+        let want = Self.expected(status, decision.action, role, rules)
+        let latest = try? DraftReviewMachine.review(decision, version: 2, currentVersion: 2, status: status, by: role, rules: rules)
+        #expect(latest == want)
+        let stale = try? DraftReviewMachine.review(decision, version: 1, currentVersion: 2, status: status, by: role, rules: rules)
+        #expect(stale == nil)
+        do {
+            _ = try DraftReviewMachine.review(decision, version: 1, currentVersion: 2, status: status, by: role, rules: rules)
+        } catch {
+            // A role that never reviews is told so first (403); a stale version of an allowed move is 409.
+            #expect(error.code == (DeliverableMachine.actors(of: decision.action).contains(role) ? .conflict : .forbidden))
+        }
+    }
+
+    @Test(arguments: S.allCases)
+    func aGuestSeesOnlyTheLatestDraftWaitingForTheBrandInTheLinksCampaign(status: S) {
+        let campaign = UUID()
+        #expect(
+            DraftReviewMachine.guestMaySee(version: 3, currentVersion: 3, status: status, campaign: campaign, linkCampaign: campaign)
+                == (status == .inBrandReview))
+        #expect(!DraftReviewMachine.guestMaySee(version: 2, currentVersion: 3, status: status, campaign: campaign, linkCampaign: campaign))
+        #expect(!DraftReviewMachine.guestMaySee(version: 3, currentVersion: 3, status: status, campaign: campaign, linkCampaign: UUID()))
     }
 
     @Test(arguments: ReviewDecision.allCases, [Role.officer, .admin, .brand])

@@ -129,6 +129,27 @@ struct PayoutFormulaTests {
         }
     }
 
+    /// A batch: (action, role) -> the batch's state or its lines' next state; only finance and admins act.
+    @Test(arguments: Role.allCases)
+    func payoutBatches(role: Role) {
+        let finance = role == .finance || role == .admin
+        #expect((try? PayoutBatchMachine.create(by: role)) == (finance ? .exported : nil))
+        #expect((try? PayoutBatchMachine.settle(paid: true, by: role)) == (finance ? .paid : nil))
+        #expect((try? PayoutBatchMachine.settle(paid: false, by: role)) == (finance ? .failed : nil))
+        do {
+            _ = try PayoutBatchMachine.settle(paid: true, by: role)
+        } catch {
+            #expect(error.code == .forbidden)
+        }
+        #expect(PayoutBatchMachine.nothingToTake.code == .conflict)
+    }
+
+    @Test(arguments: [(3, 0, 0), (3, 2, 0), (3, 2, 1), (3, 0, 3), (1, 1, 0), (0, 0, 0)])
+    func aBatchIsSettledWhenEveryLineIsPaidOrFailed(count: Int, paid: Int, failed: Int) {
+        #expect(
+            PayoutBatchMachine.status(payoutCount: count, paid: paid, failed: failed) == (paid + failed >= count ? .settled : .exported))
+    }
+
     @Test func reportRatesAreIntegerRupiah() {
         #expect(ReportMath.cpm(grossIdr: 1_900_000, impressions: 300_000) == 6_333)
         #expect(ReportMath.cpm(grossIdr: 1, impressions: 0) == nil)

@@ -281,7 +281,8 @@ struct FinancePages {
         values["rows"] = batches.reversed().map { batch -> [String: Any] in
             [
                 "id": batch.id.uuidString.lowercased(), "title": Self.title(batch, state),
-                "created_iso": ConsoleFormat.machine(batch.createdAt), "status": state.text("finance.batch.status.\(batch.status)"),
+                "created_iso": ConsoleFormat.machine(batch.createdAt),
+                "status": state.text("finance.batch.status.\(batch.status.rawValue)"),
                 "count": batch.payoutCount, "paid": batch.paidCount, "failed": batch.failedCount,
                 "gross_idr": batch.totalGrossIdr, "tax_idr": batch.totalTaxIdr, "net_idr": batch.totalNetIdr,
                 "gross": ConsoleFormat.money(batch.totalGrossIdr, language), "tax": ConsoleFormat.money(batch.totalTaxIdr, language),
@@ -347,7 +348,7 @@ struct FinancePages {
         var values = common(actor)
         values["id"] = id.uuidString.lowercased()
         values["title"] = Self.title(batch, state)
-        values["status"] = state.text("finance.batch.status.\(batch.status)")
+        values["status"] = state.text("finance.batch.status.\(batch.status.rawValue)")
         values["created"] = ConsoleFormat.time(batch.createdAt, language)
         values["created_iso"] = ConsoleFormat.machine(batch.createdAt)
         values["creator"] = creator ?? ""

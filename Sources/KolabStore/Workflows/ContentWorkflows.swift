@@ -20,16 +20,21 @@ extension Workflows {
     /// Step one of every deliverable transition: find it as the actor may see it (404), lock it in
     /// the documented order (campaign `FOR SHARE`, then the deliverable), and let the machine decide
     /// (403, 409). Nothing is written yet.
-    func decide(_ id: UUID, _ action: DeliverableAction, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableMove {
+    func decide(
+        _ id: UUID, _ action: DeliverableAction, actor: Actor, now: Date? = nil, on connection: PostgresConnection
+    ) async throws -> DeliverableMove {
         let (deliverable, campaign) = try await visibleDeliverable(id, actor: actor, lock: true, on: connection)
-        let rules = DeliverableRules(
-            brandReviewRequired: campaign.brandReviewRequired, revisionRoundsUsed: deliverable.revisionRoundsUsed,
-            revisionRoundsAllowed: campaign.maxRevisionRounds + deliverable.extraRounds)
-        let next = try DeliverableMachine.transition(from: deliverable.status, action, by: actor.role, rules: rules)
-        guard campaign.status != .cancelled || action == .cancel else {
-            throw KolabError.conflict("The campaign is cancelled; its deliverables no longer move.")
-        }
+        let next = try DeliverableMachine.transition(
+            from: deliverable.status, action, by: actor.role, rules: Self.rules(deliverable, campaign, now: now))
         return DeliverableMove(deliverable: deliverable, campaign: campaign, next: next, actor: actor)
+    }
+
+    /// The facts the machine decides on, as read under the locks.
+    static func rules(_ deliverable: DeliverableRecord, _ campaign: CampaignRecord, now: Date? = nil) -> DeliverableRules {
+        DeliverableRules(
+            brandReviewRequired: campaign.brandReviewRequired, revisionRoundsUsed: deliverable.revisionRoundsUsed,
+            revisionRoundsAllowed: campaign.maxRevisionRounds + deliverable.extraRounds, campaignStatus: campaign.status,
+            insightsDueAt: deliverable.insightsDueAt, now: now)
     }
 
     /// The last step: the guarded update (from the state it was decided in) and its event.
@@ -93,8 +98,10 @@ extension Workflows {
 
     /// A guest sees only the latest draft of a deliverable of the link's campaign waiting for brand review.
     public static func checkGuest(_ guest: GuestReviewer, sees draft: DraftRecord, of deliverable: DeliverableRecord) throws {
-        guard deliverable.campaignID == guest.campaignID, deliverable.status == .inBrandReview,
-            draft.version == deliverable.currentDraftVersion
+        guard
+            DraftReviewMachine.guestMaySee(
+                version: draft.version, currentVersion: deliverable.currentDraftVersion, status: deliverable.status,
+                campaign: deliverable.campaignID, linkCampaign: guest.campaignID)
         else { throw KolabError.notFound("draft") }
     }
 
@@ -120,13 +127,12 @@ extension Workflows {
             try await reviewLinks.lockLive(id: guest.linkID, on: connection)
             (draft, _) = try await visibleDraft(draftID, guest: guest, on: connection)
         }
-        var move = try await decide(draft.deliverableID, decision.action, actor: reviewer.actor, on: connection)
-        move.guest = reviewer.guest
-        // Checked under the deliverable's lock: a newer version may have arrived meanwhile.
-        guard draft.version == move.deliverable.currentDraftVersion else {
-            throw KolabError.conflict(
-                "Draft v\(draft.version) is not the latest (v\(move.deliverable.currentDraftVersion)); review the latest version.")
-        }
+        // Decided under the deliverable's lock: a newer version may have arrived meanwhile.
+        let (deliverable, campaign) = try await visibleDeliverable(draft.deliverableID, actor: reviewer.actor, lock: true, on: connection)
+        let next = try DraftReviewMachine.review(
+            decision, version: draft.version, currentVersion: deliverable.currentDraftVersion, status: deliverable.status,
+            by: reviewer.actor.role, rules: Self.rules(deliverable, campaign))
+        let move = DeliverableMove(deliverable: deliverable, campaign: campaign, next: next, actor: reviewer.actor, guest: reviewer.guest)
         let review = try await content.addReview(draftID: draftID, decision: decision, message: message, reviewer: reviewer, on: connection)
         _ = try await apply(move, data: ["draft_version": "\(draft.version)", "decision": decision.rawValue], on: connection)
         return review
@@ -135,10 +141,7 @@ extension Workflows {
     /// The officer grants one more revision round; the state does not move.
     public func grantExtraRound(deliverable id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableRecord {
         let (deliverable, campaign) = try await visibleDeliverable(id, actor: actor, lock: true, on: connection)
-        try DeliverableMachine.checkExtraRound(status: deliverable.status, by: actor.role)
-        guard campaign.status != .cancelled && campaign.status != .completed else {
-            throw KolabError.conflict("The campaign is \(campaign.status.rawValue); its deliverables take no more rounds.")
-        }
+        try DeliverableMachine.checkExtraRound(status: deliverable.status, campaignStatus: campaign.status, by: actor.role)
         var change = ContentStore.DeliverableChange()
         change.extraRound = true
         let updated = try await content.update(deliverableID: id, from: deliverable.status, to: deliverable.status, change, on: connection)

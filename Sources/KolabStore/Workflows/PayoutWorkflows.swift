@@ -25,10 +25,7 @@ extension Workflows {
     public func submitInsights(deliverable id: UUID, _ insights: Insights, actor: Actor, now: Date, on connection: PostgresConnection)
         async throws -> InsightsRecord
     {
-        let move = try await decide(id, .submitInsights, actor: actor, on: connection)
-        if let due = move.deliverable.insightsDueAt, now < due {
-            throw KolabError.conflict("Insights are due from \(due.formatted(.iso8601)); the numbers are not final before then.")
-        }
+        let move = try await decide(id, .submitInsights, actor: actor, now: now, on: connection)
         let record = try await payouts.addInsights(insights, deliverableID: id, by: actor.userID, on: connection)
         _ = try await apply(move, data: ["insights_id": record.id.uuidString.lowercased()], on: connection)
         return record
@@ -110,14 +107,12 @@ extension Workflows {
     /// Finance takes every approved, unbatched payout (with bank details) into a new batch; 409 when
     /// there is nothing to take.
     public func createBatch(actor: Actor, on connection: PostgresConnection) async throws -> BatchRecord {
-        try PayoutMachine.checkBatchAccess(actor.role)
+        let state = try PayoutBatchMachine.create(by: actor.role)
         guard let batchID = try await payouts.createBatch(by: actor.userID, on: connection),
             let batch = try await payouts.batch(id: batchID, on: connection)
-        else {
-            throw KolabError.conflict("No approved payout is waiting for a batch (payouts held for missing bank details wait too).")
-        }
+        else { throw PayoutBatchMachine.nothingToTake }
         try await events.record(
-            by: actor, campaignID: nil, entity: .payoutBatch, entityID: batchID, from: nil, to: "exported",
+            by: actor, campaignID: nil, entity: .payoutBatch, entityID: batchID, from: nil, to: state.rawValue,
             data: ["payout_count": "\(batch.payoutCount)"], on: connection)
         try await events.recordBatchExport(batchID: batchID, by: actor, on: connection)
         return batch
@@ -136,11 +131,11 @@ extension Workflows {
         batch id: UUID, payoutIDs: [UUID], paid: Bool, note: String, actor: Actor, on connection: PostgresConnection
     ) async throws -> BatchRecord {
         _ = try await visibleBatch(id, actor: actor, on: connection)
-        _ = try PayoutMachine.transition(from: .exported, paid ? .markPaid : .markFailed, by: actor.role)
+        let next = try PayoutBatchMachine.settle(paid: paid, by: actor.role)
         let moved = try await payouts.settle(
             batchID: id, payoutIDs: payoutIDs, paid: paid, bankReference: paid ? note : nil, reason: paid ? nil : note, on: connection)
         try await events.recordPayouts(
-            moved, by: actor, from: PayoutStatus.exported.rawValue, to: (paid ? PayoutStatus.paid : .failed).rawValue,
+            moved, by: actor, from: PayoutStatus.exported.rawValue, to: next.rawValue,
             data: ["batch_id": id.uuidString.lowercased()], on: connection)
         guard let batch = try await payouts.batch(id: id, on: connection) else { throw KolabError.notFound("payout batch") }
         return batch
