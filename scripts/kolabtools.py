@@ -4,8 +4,9 @@ Imported with `sys.path.insert(0, <scripts folder>)`; Python 3 standard library 
 PostgreSQL cluster itself is scripts/pg-cluster's (the one place that runs initdb and pg_ctl): Cluster
 here shells out to it.
 """
-import base64, http.client, json, math, os, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse
+import base64, json, math, os, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse
 import urllib.request
+import http.client as http_client
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +221,7 @@ def http(method, url, body=None, token=None, timeout=30):
 def request(base, method, path, headers=None, body=None):
     """One HTTP request (redirects not followed): (status, headers as a list of pairs, body bytes)."""
     parsed = urllib.parse.urlsplit(base)
-    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    connection = http_client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
