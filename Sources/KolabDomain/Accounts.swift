@@ -33,6 +33,26 @@ public enum AccountRules {
         actor.role == .admin || actor.role == .officer || actor.role == .finance
     }
 
+    /// Who sees a user's account: admins every one, anyone else only their own (others: 404).
+    public static func maySeeUser(_ actor: Actor, userID: UUID) -> Bool { actor.role == .admin || actor.userID == userID }
+
+    /// Which KOL profiles a role sees: staff and finance every one, a KOL its own, a brand those
+    /// registered to one of its campaigns (the store answers that one).
+    public enum KolVisibility: Sendable, Equatable {
+        case all, none, own, registeredWithBrand(UUID)
+    }
+
+    public static func kolVisibility(_ actor: Actor, kolID: UUID) -> KolVisibility {
+        switch actor.role {
+        case .admin, .officer, .finance: .all
+        case .kol: actor.userID == kolID ? .own : .none
+        case .brand: actor.brandID.map { .registeredWithBrand($0) } ?? .none
+        }
+    }
+
+    /// A brand user lists only its own brand; every other role that lists brands sees all.
+    public static func brandScope(_ actor: Actor) -> UUID?? { actor.role == .brand ? .some(actor.brandID) : .none }
+
     /// A KOL edits its own profile; admins may correct any.
     public static func mayEditKol(_ actor: Actor, kolID: UUID) -> Bool {
         actor.role == .admin || (actor.role == .kol && actor.userID == kolID)

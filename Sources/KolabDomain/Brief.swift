@@ -10,6 +10,15 @@ public enum BriefAction: String, Sendable, CaseIterable {
 public enum BriefMachine {
     public static func mayAct(_ role: Role) -> Bool { role == .officer || role == .admin }
 
+    public static func checkAct(_ role: Role) throws(KolabError) {
+        guard mayAct(role) else { throw KolabError.forbidden("Only the campaign's officer or an admin may write or publish briefs.") }
+    }
+
+    /// Every version (drafts too) is for those who see the campaign, but KOLs: they read the published one.
+    public static func checkReadVersions(_ role: Role) throws(KolabError) {
+        guard role != .kol else { throw KolabError.forbidden("KOLs read the published brief at GET /v1/campaigns/{id}/brief.") }
+    }
+
     /// Whether a new version may be written (its content is validated by `BriefRules`).
     public static func checkWrite(campaign: CampaignStatus, by role: Role) throws(KolabError) {
         guard mayAct(role) else {

@@ -56,6 +56,15 @@ public enum DeliverableMachine {
         }
     }
 
+    /// 403 when `role` never takes `action` (checked before a request's body is read).
+    public static func checkActor(_ role: Role, _ action: DeliverableAction) throws(KolabError) {
+        guard actors(of: action).contains(role) else {
+            throw KolabError.forbidden(
+                action == .requestChanges || action == .approve
+                    ? "Your role (\(role.rawValue)) may not review drafts." : "Your role (\(role.rawValue)) may not \(action.phrase).")
+        }
+    }
+
     /// The state after `action` by `role`, or why not: 403 when the role never does this, 409 when the
     /// state (or the campaign's rules and state, or the insights' due time) does not allow it now.
     public static func transition(

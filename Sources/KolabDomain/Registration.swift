@@ -12,6 +12,18 @@ public enum RegistrationAction: String, Sendable, CaseIterable {
 /// `applied -> shortlisted -> accepted | rejected` (officers may also decide straight from `applied`),
 /// and `applied | shortlisted | accepted -> withdrawn` by the KOL.
 public enum RegistrationMachine {
+    /// Only KOLs register, for themselves.
+    public static func checkRegister(by role: Role) throws(KolabError) {
+        guard role == .kol else { throw KolabError.forbidden("Only KOLs register for campaigns.") }
+    }
+
+    /// Only the registration's own KOL acknowledges its brief.
+    public static func checkAcknowledge(by actor: Actor, registrationKol: UUID) throws(KolabError) {
+        guard actor.role == .kol && registrationKol == actor.userID else {
+            throw KolabError.forbidden("Only the KOL of this registration acknowledges the brief.")
+        }
+    }
+
     /// `campaign`: the campaign's state; officers decide only while it recruits or runs (a KOL may
     /// withdraw whatever its state, before any of her content is approved: the workflow checks that).
     public static func transition(

@@ -62,6 +62,15 @@ public enum WebhookRules {
         role == .admin || role == .brand || role == .finance
     }
 
+    /// The endpoints a role lists: a brand its own brand's, finance the payout endpoints, admins all (nil, nil).
+    public static func listScope(_ actor: Actor) -> (scope: WebhookScope?, brandID: UUID?) {
+        switch actor.role {
+        case .brand: (.brand, actor.brandID ?? UUID())
+        case .finance: (.payouts, nil)
+        default: (nil, nil)
+        }
+    }
+
     /// Whether `actor` sees an endpoint of this scope and brand (an endpoint it does not see is a 404).
     public static func maySee(_ actor: Actor, scope: WebhookScope, brandID: UUID?) -> Bool {
         switch actor.role {

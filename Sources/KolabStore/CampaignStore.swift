@@ -171,7 +171,7 @@ public struct CampaignStore: Sendable {
 
     /// The list's statement: only the filters given become SQL (a generic plan keeps its index).
     static func listQuery(visibleTo actor: Actor, _ filter: CampaignFilter, after position: PagePosition?, limit: Int) -> PostgresQuery {
-        let kol = actor.role == .kol ? actor.userID : nil
+        let kol = actor.ownKolID
         var query = PostgresQuery(unsafeSQL: "")
         let kolParam = query.bind(kol)
         query.sql = "SELECT \(Self.columns(kol: kolParam)) FROM campaigns c WHERE true"

@@ -97,15 +97,7 @@ public struct EventStore: Sendable {
     }
 
     /// Who reads a timeline, and so which events it holds (DESIGN.md, "Roles").
-    public enum Audience: Sendable {
-        /// Admin, officer, finance: every event of the campaign.
-        case everything
-        /// A brand: everything but payouts and payout batches (a brand never reads payouts).
-        case brand
-        /// A KOL: the campaign's and the brief's own events, and those about that KOL, without the
-        /// name and address of a guest who reviewed her work (the brand reaches her only through the officer).
-        case kol(UUID)
-    }
+    public typealias Audience = TimelineAudience
 
     /// A campaign's timeline, oldest first, by `seq` (commit order within a campaign, see above).
     /// `resume` is the position after the last event served (or `after` when none was), to poll from.

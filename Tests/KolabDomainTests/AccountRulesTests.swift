@@ -125,3 +125,51 @@ struct ValidationTests {
         #expect(Set(bad.errors.map(\.field)) == ["bank.bank_name", "bank.bank_code", "bank.account_number", "bank.account_holder"])
     }
 }
+
+/// Who reads what, per role: the scoping rules the controllers and pages ask for.
+@Suite("Read scopes per role")
+struct ReadScopeTests {
+    static func actor(_ role: Role) -> Actor { Actor(userID: UUID(), role: role, brandID: role == .brand ? UUID() : nil) }
+
+    @Test(arguments: Role.allCases)
+    func eachRoleReadsItsOwnShare(role: Role) {
+        let me = Self.actor(role)
+        let someoneElse = UUID()
+        #expect(AccountRules.maySeeUser(me, userID: me.userID))
+        #expect(AccountRules.maySeeUser(me, userID: someoneElse) == (role == .admin))
+        switch role {
+        case .admin, .officer, .finance:
+            #expect(AccountRules.kolVisibility(me, kolID: someoneElse) == .all)
+            #expect(TimelineAudience(me) == .everything)
+        case .kol:
+            #expect(AccountRules.kolVisibility(me, kolID: me.userID) == .own)
+            #expect(AccountRules.kolVisibility(me, kolID: someoneElse) == .none)
+            #expect(TimelineAudience(me) == .kol(me.userID))
+        case .brand:
+            #expect(AccountRules.kolVisibility(me, kolID: someoneElse) == .registeredWithBrand(me.brandID!))
+            #expect(TimelineAudience(me) == .brand)
+        }
+        #expect(me.ownKolID == (role == .kol ? me.userID : nil))
+        #expect(me.worklistOfficerID == (role == .officer ? me.userID : nil))
+        #expect(AccountRules.brandScope(me) == (role == .brand ? .some(me.brandID) : .none))
+        let webhooks = WebhookRules.listScope(me)
+        switch role {
+        case .brand: #expect(webhooks.scope == .brand && webhooks.brandID == me.brandID)
+        case .finance: #expect(webhooks.scope == .payouts && webhooks.brandID == nil)
+        default: #expect(webhooks.scope == nil && webhooks.brandID == nil)
+        }
+    }
+
+    @Test(arguments: Role.allCases)
+    func registeringAcknowledgingAndReadingBriefVersions(role: Role) {
+        let me = Self.actor(role)
+        #expect(((try? RegistrationMachine.checkRegister(by: role)) != nil) == (role == .kol))
+        #expect(((try? RegistrationMachine.checkAcknowledge(by: me, registrationKol: me.userID)) != nil) == (role == .kol))
+        #expect((try? RegistrationMachine.checkAcknowledge(by: me, registrationKol: UUID())) == nil)
+        #expect(((try? BriefMachine.checkReadVersions(role)) != nil) == (role != .kol))
+        #expect(((try? BriefMachine.checkAct(role)) != nil) == (role == .officer || role == .admin))
+        for action in DeliverableAction.allCases {
+            #expect(((try? DeliverableMachine.checkActor(role, action)) != nil) == DeliverableMachine.actors(of: action).contains(role))
+        }
+    }
+}

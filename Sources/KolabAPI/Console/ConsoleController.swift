@@ -127,7 +127,7 @@ struct ConsoleController {
     private func worklistHome(actor: Actor, state: ConsoleState, context: KolabRequestContext) async throws -> Response {
         let (items, titles) = try await services.read(context) { connection in
             let page = try await services.worklist.officerItems(
-                officerID: actor.role == .officer ? actor.userID : nil, now: Date(), after: nil, limit: 100, on: connection)
+                officerID: actor.worklistOfficerID, now: Date(), after: nil, limit: 100, on: connection)
             return (page.items, try await services.campaigns.titles(ids: Array(Set(page.items.map(\.campaignID))), on: connection))
         }
         let rows = items.map { item -> [String: Any] in

@@ -33,7 +33,8 @@ struct BrandController {
     @Sendable func list(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireRole(.admin, .officer, .finance, .brand, action: "list brands")
         let list = try await services.listRequest(request, context, scope: "brands")
-        let only = actor.role == .brand ? actor.brandID : nil
+        // A brand user without a brand sees none (a brand id no brand has).
+        let only = AccountRules.brandScope(actor).map { $0 ?? UUID() }
         let page = try await services.read(context) {
             try await services.accounts.listBrands(only: only, after: list.after, limit: list.limit, on: $0)
         }

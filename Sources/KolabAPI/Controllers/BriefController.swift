@@ -36,9 +36,7 @@ struct BriefController {
             context,
             access: { connection in
                 _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-                guard BriefMachine.mayAct(actor.role) else {
-                    throw KolabError.forbidden("Only the campaign's officer or an admin may write or publish briefs.")
-                }
+                try BriefMachine.checkAct(actor.role)
             }
         ) { try await request.decodeBody(CreateBrief.self, context: context) }
         let draft = BriefContent(
@@ -58,9 +56,7 @@ struct BriefController {
         let list = try await services.listRequest(request, context, scope: "brief-versions:\(id)")
         let briefs = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-            guard actor.role != .kol else {
-                throw KolabError.forbidden("KOLs read the published brief at GET /v1/campaigns/{id}/brief.")
-            }
+            try BriefMachine.checkReadVersions(actor.role)
             return try await services.briefs.versions(campaignID: id, on: connection)
         }
         let page = services.page(briefs, list) { brief, _ in Int64(brief.version) }
@@ -77,9 +73,7 @@ struct BriefController {
             guard let number,
                 let brief = try await services.briefs.versions(campaignID: id, on: connection).first(where: { $0.version == number })
             else { throw KolabError.notFound("brief version") }
-            guard actor.role != .kol else {
-                throw KolabError.forbidden("KOLs read the published brief at GET /v1/campaigns/{id}/brief.")
-            }
+            try BriefMachine.checkReadVersions(actor.role)
             return brief
         }
         return try Response.json(BriefResponse(brief), etag: BriefResponse.etag(brief))

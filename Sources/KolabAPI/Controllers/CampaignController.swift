@@ -215,12 +215,7 @@ struct CampaignController {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "campaign")
         let list = try await services.listRequest(request, context, scope: "events:\(id)")
-        let audience: EventStore.Audience =
-            switch actor.role {
-            case .kol: .kol(actor.userID)
-            case .brand: .brand
-            case .admin, .officer, .finance: .everything
-            }
+        let audience = TimelineAudience(actor)
         let (page, resume) = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             return try await services.events.timeline(

@@ -86,9 +86,7 @@ struct ContentController {
             context,
             access: { connection in
                 _ = try await services.workflows.visibleDraft(id, actor: actor, on: connection)
-                guard DeliverableMachine.actors(of: .requestChanges).contains(actor.role) else {
-                    throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not review drafts.")
-                }
+                try DeliverableMachine.checkActor(actor.role, .requestChanges)
             }
         ) {
             let body = try await request.decodeBody(SubmitReview.self, context: context)
@@ -166,9 +164,7 @@ struct ContentController {
     func access(_ id: UUID, _ action: DeliverableAction, _ actor: Actor) -> (PostgresConnection) async throws -> Void {
         { connection in
             _ = try await services.workflows.visibleDeliverable(id, actor: actor, on: connection)
-            guard DeliverableMachine.actors(of: action).contains(actor.role) else {
-                throw KolabError.forbidden("Your role (\(actor.role.rawValue)) may not \(action.phrase).")
-            }
+            try DeliverableMachine.checkActor(actor.role, action)
         }
     }
 

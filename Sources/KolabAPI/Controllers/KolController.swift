@@ -91,13 +91,11 @@ struct KolController {
     /// Staff and finance see every profile; a KOL its own; a brand those registered to its campaigns.
     private func visibleKol(_ id: UUID, actor: Actor, context: KolabRequestContext) async throws -> KolRecord {
         let visible: Bool =
-            switch actor.role {
-            case .admin, .officer, .finance: true
-            case .kol: actor.userID == id
-            case .brand:
-                try await services.read(context) { connection in
-                    try await services.kols.isRegistered(kolID: id, withBrand: actor.brandID ?? UUID(), on: connection)
-                }
+            switch AccountRules.kolVisibility(actor, kolID: id) {
+            case .all, .own: true
+            case .none: false
+            case .registeredWithBrand(let brandID):
+                try await services.read(context) { try await services.kols.isRegistered(kolID: id, withBrand: brandID, on: $0) }
             }
         guard visible, let kol = try await services.read(context, { try await services.kols.kol(id: id, on: $0) }) else {
             throw KolabError.notFound("KOL")

@@ -232,7 +232,7 @@ struct PayoutController {
         let data = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             return try await services.workflows.reports.report(
-                campaignID: id, onlyKol: actor.role == .kol ? actor.userID : nil, on: connection)
+                campaignID: id, onlyKol: actor.ownKolID, on: connection)
         }
         return (id, data)
     }

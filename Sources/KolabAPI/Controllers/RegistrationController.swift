@@ -41,7 +41,7 @@ struct RegistrationController {
             context,
             access: { connection in
                 _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
-                guard actor.role == .kol else { throw KolabError.forbidden("Only KOLs register for campaigns.") }
+                try RegistrationMachine.checkRegister(by: actor.role)
             }
         ) {
             let body = try await request.decodeBody(Register.self, context: context)
@@ -70,7 +70,7 @@ struct RegistrationController {
         let page = try await services.read(context) { connection in
             _ = try await services.workflows.visibleCampaign(id, actor: actor, on: connection)
             return try await services.registrations.list(
-                campaignID: id, kolID: actor.role == .kol ? actor.userID : nil, status: status, after: list.after, limit: list.limit,
+                campaignID: id, kolID: actor.ownKolID, status: status, after: list.after, limit: list.limit,
                 on: connection)
         }
         return try Response.json(try await services.listResponse(page, list, RegistrationResponse.init))
@@ -103,9 +103,7 @@ struct RegistrationController {
             context,
             access: { connection in
                 let (registration, _) = try await services.workflows.visibleRegistration(id, actor: actor, on: connection)
-                guard actor.role == .kol && registration.kolID == actor.userID else {
-                    throw KolabError.forbidden("Only the KOL of this registration acknowledges the brief.")
-                }
+                try RegistrationMachine.checkAcknowledge(by: actor, registrationKol: registration.kolID)
             }
         ) { try await request.decodeBody(Acknowledge.self, context: context) }
         let registration = try await services.write(context) {

@@ -68,7 +68,7 @@ struct UserController {
     @Sendable func show(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "user")
-        guard actor.role == .admin || actor.userID == id,
+        guard AccountRules.maySeeUser(actor, userID: id),
             let user = try await services.read(context, { try await services.accounts.user(id: id, on: $0) })
         else { throw KolabError.notFound("user") }
         return try Response.json(UserResponse(user))

@@ -116,12 +116,7 @@ struct WebhookController {
     @Sendable func list(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try manager(context)
         let list = try await services.listRequest(request, context, scope: "webhook-endpoints")
-        let (scope, brandID): (WebhookScope?, UUID?) =
-            switch actor.role {
-            case .brand: (.brand, actor.brandID)
-            case .finance: (.payouts, nil)
-            default: (nil, nil)
-            }
+        let (scope, brandID) = WebhookRules.listScope(actor)
         let page = try await services.read(context) {
             try await store.list(scope: scope, brandID: brandID, after: list.after, limit: list.limit, on: $0)
         }

@@ -24,7 +24,7 @@ struct WorklistController {
                     brandID: actor.brandID ?? UUID(), after: list.after, limit: list.limit, on: connection)
             default:
                 return try await services.worklist.officerItems(
-                    officerID: actor.role == .officer ? actor.userID : nil, now: Date(), after: list.after, limit: list.limit,
+                    officerID: actor.worklistOfficerID, now: Date(), after: list.after, limit: list.limit,
                     on: connection)
             }
         }

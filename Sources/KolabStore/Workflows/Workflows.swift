@@ -37,7 +37,7 @@ extension Workflows {
     public func visibleCampaign(_ id: UUID, actor: Actor, lock: Bool = false, on connection: PostgresConnection) async throws
         -> CampaignRecord
     {
-        guard let campaign = try await campaigns.campaign(id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
+        guard let campaign = try await campaigns.campaign(id: id, kol: actor.ownKolID, lock: lock, on: connection),
             Self.maySee(campaign, actor)
         else { throw KolabError.notFound("campaign") }
         return campaign
@@ -177,7 +177,7 @@ extension Workflows {
         if lock { try await registrations.lockCampaign(ofDeliverable: id, .share, on: connection) }
         guard
             let (deliverable, campaign) = try await registrations.deliverableWithCampaign(
-                id: id, kol: actor.role == .kol ? actor.userID : nil, lock: lock, on: connection),
+                id: id, kol: actor.ownKolID, lock: lock, on: connection),
             actor.role != .kol || deliverable.kolID == actor.userID,
             Self.maySee(campaign, actor)
         else { throw KolabError.notFound("deliverable") }
