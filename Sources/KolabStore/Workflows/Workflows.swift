@@ -191,7 +191,7 @@ extension Workflows {
         // Held against a cancel or close committing between the check and the insert.
         try await registrations.lockCampaign(id, .share, on: connection)
         let campaign = try await visibleCampaign(id, actor: actor, on: connection)
-        guard actor.role == .kol else { throw KolabError.forbidden("Only KOLs register for campaigns.") }
+        try RegistrationMachine.checkRegister(by: actor.role)
         try CampaignMachine.checkOpenForRegistration(status: campaign.status, closesAt: campaign.registrationClosesAt, now: now)
         guard let kol = try await kols.kol(id: actor.userID, on: connection) else {
             throw KolabError.forbidden("Your account has no KOL profile.")
