@@ -54,18 +54,7 @@ public struct AuthStore: Sendable {
     public func actor(forSession token: String, idleSeconds: Int, on connection: PostgresConnection) async throws
         -> (actor: Actor, displayName: String)?
     {
-        let rows = try await connection.run(
-            """
-            WITH live AS (
-                SELECT u.id, u.role, u.brand_id, u.display_name, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = \(Self.hash(token: token)) AND t.kind = 'session' AND t.revoked_at IS NULL
-                  AND t.expires_at > now()),
-            slid AS (
-                UPDATE auth_tokens SET expires_at = now() + \(idleSeconds) * interval '1 second'
-                WHERE token_hash = \(Self.hash(token: token)) AND kind = 'session'
-                  AND expires_at < now() + \(idleSeconds - 60) * interval '1 second' AND EXISTS (SELECT 1 FROM live))
-            SELECT id, role, brand_id, display_name FROM live
-            """, logger: logger)
+        let rows = try await connection.run(SessionActor(tokenHash: Self.hash(token: token), idleSeconds: idleSeconds), logger: logger)
         for try await (id, role, brandID, name) in rows.decode((UUID, String, UUID?, String).self) {
             guard let role = Role(rawValue: role) else { return nil }
             return (Actor(userID: id, role: role, brandID: brandID), name)

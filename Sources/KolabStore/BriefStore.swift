@@ -83,10 +83,13 @@ public struct BriefStore: Sendable {
     public func version(campaignID: UUID, version: Int, lock: Bool = false, on connection: PostgresConnection) async throws
         -> BriefRecord?
     {
-        var query: PostgresQuery =
-            "SELECT \(unescaped: Self.columns) FROM brief_versions b WHERE b.campaign_id = \(campaignID) AND b.version = \(version)"
+        var query = Self.versionQuery(campaignID: campaignID, version: version)
         if lock { query.sql += " FOR UPDATE" }
         return try await briefs(query, on: connection).first
+    }
+
+    static func versionQuery(campaignID: UUID, version: Int) -> PostgresQuery {
+        "SELECT \(unescaped: columns) FROM brief_versions b WHERE b.campaign_id = \(campaignID) AND b.version = \(version)"
     }
 
     public func published(campaignID: UUID, on connection: PostgresConnection) async throws -> BriefRecord? {

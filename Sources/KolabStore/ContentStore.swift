@@ -94,7 +94,11 @@ public struct ContentStore: Sendable {
     }
 
     public func draft(id: UUID, on connection: PostgresConnection) async throws -> DraftRecord? {
-        try await drafts("SELECT \(unescaped: Self.draftColumns) FROM drafts d WHERE d.id = \(id)", on: connection).first
+        try await drafts(Self.draftQuery(id: id), on: connection).first
+    }
+
+    static func draftQuery(id: UUID) -> PostgresQuery {
+        "SELECT \(unescaped: draftColumns) FROM drafts d WHERE d.id = \(id)"
     }
 
     public func drafts(deliverableID: UUID, on connection: PostgresConnection) async throws -> [DraftRecord] {

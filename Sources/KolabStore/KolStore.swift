@@ -72,10 +72,11 @@ public struct KolStore: Sendable {
     }
 
     public func kol(id: UUID, on connection: PostgresConnection) async throws -> KolRecord? {
-        try await kols(
-            "SELECT \(unescaped: Self.columns) FROM kol_profiles k WHERE k.kol_id = \(id)",
-            on: connection
-        ).first
+        try await kols(Self.profileQuery(id: id), on: connection).first
+    }
+
+    static func profileQuery(id: UUID) -> PostgresQuery {
+        "SELECT \(unescaped: columns) FROM kol_profiles k WHERE k.kol_id = \(id)"
     }
 
     /// Creates the profile of a KOL user created in the same transaction.

@@ -77,6 +77,31 @@ struct ActorForToken: KolabStatement {
     }
 }
 
+/// The live console session's user (every page), its expiry slid to `idle_seconds` from now when less
+/// than a minute of sliding is left to gain (so most page views write nothing).
+struct SessionActor: KolabStatement {
+    static let name = "kolab.auth.session"
+    static let summary = "the user of a live console session, its idle expiry slid (every console page)"
+    static let parameters = [StatementParameter("token_hash", "bytea"), StatementParameter("idle_seconds", "bigint")]
+    static let sql = """
+        WITH live AS (SELECT u.id, u.role, u.brand_id, u.display_name, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+        WHERE t.token_hash = $1 AND t.kind = 'session' AND t.revoked_at IS NULL AND t.expires_at > now()), \
+        slid AS (UPDATE auth_tokens SET expires_at = now() + $2::bigint * interval '1 second' \
+        WHERE token_hash = $1 AND kind = 'session' AND expires_at < now() + ($2::bigint - 60) * interval '1 second' \
+        AND EXISTS (SELECT 1 FROM live)) SELECT id, role, brand_id, display_name FROM live
+        """
+
+    var tokenHash: ByteBuffer
+    var idleSeconds: Int
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(tokenHash)
+        bindings.append(idleSeconds)
+        return bindings
+    }
+}
+
 /// A deliverable with its campaign, one row (`GET /v1/deliverables/{id}` and every transition).
 struct DeliverableWithCampaign: KolabStatement {
     static let name = "kolab.deliverables.detail"
@@ -291,6 +316,7 @@ public enum StatementCatalogue {
         let someone = UUID(uuidString: "00000000-0000-0000-0000-000000000001")!
         return [
             entry(ActorForToken.self),
+            entry(SessionActor.self),
             entry(DeliverableWithCampaign.self),
             entry(ShareCampaignOfDeliverable.self),
             entry(LockedDeliverableWithCampaign.self),
@@ -311,6 +337,16 @@ public enum StatementCatalogue {
                     StatementParameter("limit", "bigint"),
                 ],
                 WorklistStore.officerQuery(officerID: someone, now: Date(), after: nil, limit: 50)),
+            entry(
+                "drafts.draft", "one draft with its reviews (GET /v1/drafts/{id})", [StatementParameter("draft_id", "uuid")],
+                ContentStore.draftQuery(id: someone)),
+            entry(
+                "briefs.version", "one version of a campaign's brief (the draft page's checklist)",
+                [StatementParameter("campaign_id", "uuid"), StatementParameter("version", "bigint")],
+                BriefStore.versionQuery(campaignID: someone, version: 1)),
+            entry(
+                "kols.profile", "a KOL's profile (the draft page's author)", [StatementParameter("kol_id", "uuid")],
+                KolStore.profileQuery(id: someone)),
             entry(
                 "drafts.versions", "every version of a draft's deliverable with its reviews (the draft page, GET /v1/drafts/{id})",
                 [StatementParameter("draft_id", "uuid")], ContentStore.versionsQuery(ofDraft: someone)),
