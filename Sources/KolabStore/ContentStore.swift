@@ -37,16 +37,21 @@ public struct ContentStore: Sendable {
     }
 
     // Reviews come along as JSON in the same row: one round trip per list of drafts.
-    static let draftColumns = """
-        d.id, d.deliverable_id, d.version, d.caption, d.media::text, d.notes, d.submitted_at,
+    static let draftColumns = columns(ofDrafts: "d")
+
+    /// The columns `draft(from:)` decodes, for the drafts table under `alias`.
+    static func columns(ofDrafts alias: String) -> String {
+        """
+        \(alias).id, \(alias).deliverable_id, \(alias).version, \(alias).caption, \(alias).media::text, \(alias).notes, \(alias).submitted_at,
         COALESCE((SELECT json_agg(json_build_object('id', r.id, 'decision', r.decision, 'message', r.message,
                    'reviewer_id', r.reviewer_id, 'reviewer_role', r.reviewer_role,
                    'created_at', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                    'review_link_id', r.review_link_id,
                    'guest_name', CASE WHEN r.review_link_id IS NOT NULL THEN
                                      (SELECT l.reviewer_name FROM review_links l WHERE l.id = r.review_link_id) END) ORDER BY r.created_at)
-                  FROM reviews r WHERE r.draft_id = d.id), '[]')::text
+                  FROM reviews r WHERE r.draft_id = \(alias).id), '[]')::text
         """
+    }
 
     private struct ReviewJSON: Decodable {
         var id: UUID
@@ -60,24 +65,43 @@ public struct ContentStore: Sendable {
     }
 
     private func drafts(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DraftRecord] {
+        var result: [DraftRecord] = []
+        for try await row in try await connection.run(query, logger: logger) {
+            var reader = RowReader(row)
+            result.append(try Self.draft(from: &reader))
+        }
+        return result
+    }
+
+    /// A draft from `columns(ofDrafts:)`, read from the reader's position (it may precede other columns).
+    static func draft(from r: inout RowReader) throws -> DraftRecord {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
-        var result: [DraftRecord] = []
-        for try await row in try await connection.run(query, logger: logger).decode(
-            (UUID, UUID, Int, String, String, String, Date, String).self)
-        {
-            let reviews = try decoder.decode([ReviewJSON].self, from: Data(row.7.utf8)).map {
+        let id: UUID = try r.next(), deliverableID: UUID = try r.next(), version: Int = try r.next(), caption: String = try r.next()
+        let media: String = try r.next(), notes: String = try r.next(), submittedAt: Date = try r.next(), reviews: String = try r.next()
+        return DraftRecord(
+            id: id, deliverableID: deliverableID, version: version, caption: caption,
+            media: try decoder.decode([Media].self, from: Data(media.utf8)), notes: notes, submittedAt: submittedAt,
+            reviews: try decoder.decode([ReviewJSON].self, from: Data(reviews.utf8)).map {
                 ReviewRecord(
-                    id: $0.id, draftID: row.0, decision: $0.decision, message: $0.message, reviewerID: $0.reviewerId,
+                    id: $0.id, draftID: id, decision: $0.decision, message: $0.message, reviewerID: $0.reviewerId,
                     reviewerRole: $0.reviewerRole, createdAt: $0.createdAt, reviewLinkID: $0.reviewLinkId, guestName: $0.guestName)
-            }
-            result.append(
-                DraftRecord(
-                    id: row.0, deliverableID: row.1, version: row.2, caption: row.3,
-                    media: try decoder.decode([Media].self, from: Data(row.4.utf8)), notes: row.5, submittedAt: row.6, reviews: reviews))
+            })
+    }
+
+    /// A draft with its deliverable and the deliverable's campaign, in one statement (`kol`: the caller's
+    /// KOL id, for the campaign's `caller_registered`).
+    public func draftWithDeliverable(id: UUID, kol: UUID?, on connection: PostgresConnection) async throws
+        -> (DraftRecord, DeliverableRecord, CampaignRecord)?
+    {
+        for try await row in try await connection.run(DraftWithDeliverable(kolID: kol, draftID: id), logger: logger) {
+            var reader = RowReader(row)
+            return (
+                try Self.draft(from: &reader), try RegistrationStore.deliverable(from: &reader), try CampaignStore.record(from: &reader)
+            )
         }
-        return result
+        return nil
     }
 
     /// Every version of the deliverable that draft `id` belongs to, oldest first, in one statement
@@ -94,11 +118,7 @@ public struct ContentStore: Sendable {
     }
 
     public func draft(id: UUID, on connection: PostgresConnection) async throws -> DraftRecord? {
-        try await drafts(Self.draftQuery(id: id), on: connection).first
-    }
-
-    static func draftQuery(id: UUID) -> PostgresQuery {
-        "SELECT \(unescaped: draftColumns) FROM drafts d WHERE d.id = \(id)"
+        try await drafts("SELECT \(unescaped: Self.draftColumns) FROM drafts d WHERE d.id = \(id)", on: connection).first
     }
 
     public func drafts(deliverableID: UUID, on connection: PostgresConnection) async throws -> [DraftRecord] {

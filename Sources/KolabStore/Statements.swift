@@ -123,6 +123,28 @@ struct DeliverableWithCampaign: KolabStatement {
     }
 }
 
+/// A draft with its deliverable and campaign, one row (`GET /v1/drafts/{id}`: the draft and the
+/// visibility check in one round trip).
+struct DraftWithDeliverable: KolabStatement {
+    static let name = "kolab.drafts.with-deliverable"
+    static let summary = "a draft with its deliverable and campaign (GET /v1/drafts/{id})"
+    static let parameters = [StatementParameter("kol_id", "uuid"), StatementParameter("draft_id", "uuid")]
+    static let sql = """
+        SELECT \(ContentStore.columns(ofDrafts: "dr")), \(RegistrationStore.deliverableColumns), \(CampaignStore.columns(kol: "$1")) \
+        FROM drafts dr JOIN deliverables d ON d.id = dr.deliverable_id JOIN campaigns c ON c.id = d.campaign_id WHERE dr.id = $2
+        """
+
+    var kolID: UUID?
+    var draftID: UUID
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(kolID)
+        bindings.append(draftID)
+        return bindings
+    }
+}
+
 /// The same row, the deliverable locked for its transition.
 struct LockedDeliverableWithCampaign: KolabStatement {
     static let name = "kolab.deliverables.lock"
@@ -318,6 +340,7 @@ public enum StatementCatalogue {
             entry(ActorForToken.self),
             entry(SessionActor.self),
             entry(DeliverableWithCampaign.self),
+            entry(DraftWithDeliverable.self),
             entry(ShareCampaignOfDeliverable.self),
             entry(LockedDeliverableWithCampaign.self),
             entry(UpdateDeliverable.self),
@@ -337,9 +360,6 @@ public enum StatementCatalogue {
                     StatementParameter("limit", "bigint"),
                 ],
                 WorklistStore.officerQuery(officerID: someone, now: Date(), after: nil, limit: 50)),
-            entry(
-                "drafts.draft", "one draft with its reviews (GET /v1/drafts/{id})", [StatementParameter("draft_id", "uuid")],
-                ContentStore.draftQuery(id: someone)),
             entry(
                 "briefs.version", "one version of a campaign's brief (the draft page's checklist)",
                 [StatementParameter("campaign_id", "uuid"), StatementParameter("version", "bigint")],

@@ -77,13 +77,10 @@ extension Workflows {
 
     /// A draft the actor may see (the deliverable's), with the deliverable.
     public func visibleDraft(_ id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> (DraftRecord, DeliverableRecord) {
-        guard let draft = try await content.draft(id: id, on: connection) else { throw KolabError.notFound("draft") }
-        do {
-            let (deliverable, _) = try await visibleDeliverable(draft.deliverableID, actor: actor, on: connection)
-            return (draft, deliverable)
-        } catch let error as KolabError where error.code == .notFound {
-            throw KolabError.notFound("draft")
-        }
+        guard let (draft, deliverable, campaign) = try await content.draftWithDeliverable(id: id, kol: actor.ownKolID, on: connection),
+            Self.maySee(deliverable, of: campaign, actor)
+        else { throw KolabError.notFound("draft") }
+        return (draft, deliverable)
     }
 
     /// A draft a guest holding a review link may see: the current version of a deliverable of the

@@ -178,10 +178,14 @@ extension Workflows {
         guard
             let (deliverable, campaign) = try await registrations.deliverableWithCampaign(
                 id: id, kol: actor.ownKolID, lock: lock, on: connection),
-            actor.role != .kol || deliverable.kolID == actor.userID,
-            Self.maySee(campaign, actor)
+            Self.maySee(deliverable, of: campaign, actor)
         else { throw KolabError.notFound("deliverable") }
         return (deliverable, campaign)
+    }
+
+    /// A KOL sees her own deliverables, others those of the campaigns they see.
+    static func maySee(_ deliverable: DeliverableRecord, of campaign: CampaignRecord, _ actor: Actor) -> Bool {
+        (actor.role != .kol || deliverable.kolID == actor.userID) && maySee(campaign, actor)
     }
 
     /// A KOL registers: open campaign, eligible profile, once per campaign.
