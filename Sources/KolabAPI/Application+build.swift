@@ -41,6 +41,7 @@ public func buildApplication(
     app.addServices(
         DatabaseSupervisor(database: database, url: configuration.databaseURL, configuration: poolConfiguration, logger: logger),
         Housekeeping(database: database, interval: configuration.housekeepingInterval, logger: logger),
+        ActorCacheListener(database: database, cache: services.auth.actors, logger: logger),
         WebhookWorker(database: database, box: configuration.secretBox, settings: configuration.webhookSettings, logger: logger))
     return app
 }

@@ -28,6 +28,8 @@ public struct Services: Sendable {
     public let webhooks: WebhookStore
     public let webhookAddresses: WebhookAddressGuard
     let cursors: CursorCodec
+    /// The JSON of campaigns by revision, for the campaign list.
+    let campaignJSON = CampaignJSONCache()
 
     public init(configuration: Configuration, database: Database, logger: Logger) {
         self.configuration = configuration

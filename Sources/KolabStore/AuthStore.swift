@@ -7,11 +7,15 @@ import PostgresNIO
 /// Bearer tokens (stored as SHA-256 only) and the failed-login throttle.
 public struct AuthStore: Sendable {
     let logger: Logger
+    /// The users of API tokens looked up lately; off (answers nothing) unless an
+    /// `ActorCacheListener` keeps it told of changes.
+    public let actors: ActorCache
     public static let failureWindowSeconds = 15 * 60
     public static let maximumFailures = 10
 
-    public init(logger: Logger) {
+    public init(logger: Logger, actors: ActorCache = ActorCache()) {
         self.logger = logger
+        self.actors = actors
     }
 
     /// SHA-256 of the token, as bytea: the only form in which a token is stored or looked up.
@@ -30,12 +34,17 @@ public struct AuthStore: Sendable {
         throw KolabError(.internal, "token insert returned nothing")
     }
 
-    /// The live (unexpired, unrevoked) token's user.
+    /// The live (unexpired, unrevoked) token's user: from `actors` when it is kept there.
     public func actor(forToken token: String, on connection: PostgresConnection) async throws -> Actor? {
-        let rows = try await connection.run(ActorForToken(tokenHash: Self.hash(token: token)), logger: logger)
-        for try await (id, role, brandID) in rows.decode((UUID, String, UUID?).self) {
+        let hash = Self.hash(token: token)
+        if let actor = actors.actor(forTokenHash: hash, now: Date()) { return actor }
+        let generation = actors.generation()
+        let rows = try await connection.run(ActorForToken(tokenHash: hash), logger: logger)
+        for try await (id, role, brandID, expiresAt) in rows.decode((UUID, String, UUID?, Date).self) {
             guard let role = Role(rawValue: role) else { return nil }
-            return Actor(userID: id, role: role, brandID: brandID)
+            let actor = Actor(userID: id, role: role, brandID: brandID)
+            if let generation { actors.keep(actor, expiresAt: expiresAt, forTokenHash: hash, generation: generation) }
+            return actor
         }
         return nil
     }
@@ -73,10 +82,12 @@ public struct AuthStore: Sendable {
         return nil
     }
 
+    /// Revokes the token; this instance forgets it at once (others when the trigger's notice reaches them).
     public func revoke(token: String, on connection: PostgresConnection) async throws {
+        let hash = Self.hash(token: token)
         try await connection.run(
-            "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = \(Self.hash(token: token)) AND revoked_at IS NULL",
-            logger: logger)
+            "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL", logger: logger)
+        actors.forget(tokenHash: hash)
     }
 
     /// A hundred failed logins from one client address within the window lock that address.

@@ -26,6 +26,37 @@ public struct CampaignRecord: Sendable, Equatable {
     public var position: PagePosition
     /// For a KOL caller: whether they registered for it (part of what they may see).
     public var callerRegistered: Bool
+    /// What identifies this state of the campaign's representation.
+    public var revision: CampaignRevision
+}
+
+/// One state of a campaign's representation: every UPDATE of the row moves `revision` (a trigger,
+/// `sql/0016_campaign_revision.sql`), and the published brief version is the one field read from
+/// another table. The HTTP layer keys the campaigns' JSON by it (`CampaignJSONCache`).
+public struct CampaignRevision: Hashable, Sendable {
+    public var id: UUID
+    public var revision: Int64
+    public var publishedBriefVersion: Int?
+
+    public init(id: UUID, revision: Int64, publishedBriefVersion: Int?) {
+        self.id = id
+        self.revision = revision
+        self.publishedBriefVersion = publishedBriefVersion
+    }
+}
+
+/// A campaign of a list: read whole, or only its revision when the caller already has what it needs
+/// of that revision (`known`), so the rest of the row is never decoded.
+public enum CampaignListItem<Known: Sendable>: Sendable {
+    case known(Known, PagePosition)
+    case record(CampaignRecord)
+
+    public var position: PagePosition {
+        switch self {
+        case .known(_, let position): position
+        case .record(let record): record.position
+        }
+    }
 }
 
 /// The fields of a new campaign, validated.
@@ -82,21 +113,36 @@ public struct CampaignStore: Sendable {
         self.logger = logger
     }
 
-    /// The columns `campaigns` decodes; `kol` is the placeholder of the caller's KOL id (or NULL).
+    /// The columns `campaigns` decodes; `kol` is the placeholder of the caller's KOL id (or NULL). The
+    /// first four are the row's `CampaignRevision` and keyset position: a list can stop reading there.
     static func columns(kol: String) -> String {
         """
-        c.id, c.brand_id, c.officer_id, c.title, c.description, c.status, c.platforms, c.kol_slots, c.accepted_count,
+        c.id, c.revision, (SELECT b.version FROM brief_versions b WHERE b.campaign_id = c.id AND b.status = 'published'),
+        \(Keyset.micros("c.created_at")),
+        c.brand_id, c.officer_id, c.title, c.description, c.status, c.platforms, c.kol_slots, c.accepted_count,
         c.min_followers, c.niches, c.regions, c.registration_closes_at, c.brand_review_required, c.max_revision_rounds,
         c.insights_after_days, c.fee_idr, c.bonus_metric, c.bonus_rate_idr_per_1000, c.bonus_cap_idr, c.withholding_bp,
-        (SELECT b.version FROM brief_versions b WHERE b.campaign_id = c.id AND b.status = 'published'),
-        c.version, c.created_at, c.updated_at, \(Keyset.micros("c.created_at")),
+        c.version, c.created_at, c.updated_at,
         EXISTS (SELECT 1 FROM registrations r WHERE r.campaign_id = c.id AND r.kol_id = \(kol)::uuid)
         """
     }
 
     /// A campaign from `columns(kol:)`, read from the reader's position (it may follow other columns).
     static func record(from r: inout RowReader) throws -> CampaignRecord {
-        let id: UUID = try r.next(), brandID: UUID = try r.next(), officerID: UUID? = try r.next()
+        let (revision, micros) = try head(from: &r)
+        return try record(revision, micros: micros, from: &r)
+    }
+
+    /// The first columns of `columns(kol:)`: what identifies the row's representation, and its position.
+    private static func head(from r: inout RowReader) throws -> (CampaignRevision, micros: Int64) {
+        let id: UUID = try r.next(), revision: Int64 = try r.next(), publishedBriefVersion: Int? = try r.next()
+        let micros: Int64 = try r.next()
+        return (CampaignRevision(id: id, revision: revision, publishedBriefVersion: publishedBriefVersion), micros)
+    }
+
+    /// The rest of a campaign, after `head(from:)`.
+    private static func record(_ head: CampaignRevision, micros: Int64, from r: inout RowReader) throws -> CampaignRecord {
+        let brandID: UUID = try r.next(), officerID: UUID? = try r.next()
         let title: String = try r.next(), description: String = try r.next(), statusText: String = try r.next()
         guard let status = CampaignStatus(rawValue: statusText) else {
             throw KolabError(.internal, "unknown campaign status \(statusText)")
@@ -111,17 +157,16 @@ public struct CampaignStore: Sendable {
         if let metric = metric.flatMap(BonusMetric.init(rawValue:)), let rate, let cap {
             bonus = Bonus(metric: metric, rateIdrPer1000: rate, capIdr: cap)
         }
-        let publishedBriefVersion: Int? = try r.next(), version: Int = try r.next()
-        let createdAt: Date = try r.next(), updatedAt: Date = try r.next(), micros: Int64 = try r.next()
+        let version: Int = try r.next(), createdAt: Date = try r.next(), updatedAt: Date = try r.next()
         let callerRegistered: Bool = try r.next()
         return CampaignRecord(
-            id: id, brandID: brandID, officerID: officerID, title: title, description: description, status: status,
+            id: head.id, brandID: brandID, officerID: officerID, title: title, description: description, status: status,
             platforms: platforms.compactMap(Platform.init(rawValue:)), kolSlots: kolSlots, acceptedCount: acceptedCount,
             eligibility: eligibility, registrationClosesAt: closesAt, brandReviewRequired: brandReview,
             maxRevisionRounds: maxRounds, insightsAfterDays: insightsAfterDays,
-            terms: Terms(feeIdr: feeIdr, bonus: bonus, withholdingBp: withholdingBp), publishedBriefVersion: publishedBriefVersion,
-            version: version, createdAt: createdAt, updatedAt: updatedAt, position: PagePosition(micros: micros, id: id),
-            callerRegistered: callerRegistered)
+            terms: Terms(feeIdr: feeIdr, bonus: bonus, withholdingBp: withholdingBp),
+            publishedBriefVersion: head.publishedBriefVersion, version: version, createdAt: createdAt, updatedAt: updatedAt,
+            position: PagePosition(micros: micros, id: head.id), callerRegistered: callerRegistered, revision: head)
     }
 
     private func campaigns(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [CampaignRecord] {
@@ -167,6 +212,26 @@ public struct CampaignStore: Sendable {
     ) async throws -> Page<CampaignRecord> {
         let query = Self.listQuery(visibleTo: actor, filter, after: position, limit: limit)
         return Page(fetched: try await campaigns(query, on: connection), limit: limit) { $0.position }
+    }
+
+    /// The same list, but a campaign for whose revision `known` has an answer is read no further than
+    /// its revision: the caller already has what it needs of it (the HTTP layer: its JSON).
+    public func list<Known: Sendable>(
+        visibleTo actor: Actor, _ filter: CampaignFilter, after position: PagePosition?, limit: Int,
+        known: (CampaignRevision) -> Known?, on connection: PostgresConnection
+    ) async throws -> Page<CampaignListItem<Known>> {
+        let query = Self.listQuery(visibleTo: actor, filter, after: position, limit: limit)
+        var fetched: [CampaignListItem<Known>] = []
+        for try await row in try await connection.run(query, logger: logger) {
+            var reader = RowReader(row)
+            let (revision, micros) = try Self.head(from: &reader)
+            if let value = known(revision) {
+                fetched.append(.known(value, PagePosition(micros: micros, id: revision.id)))
+            } else {
+                fetched.append(.record(try Self.record(revision, micros: micros, from: &reader)))
+            }
+        }
+        return Page(fetched: fetched, limit: limit) { $0.position }
     }
 
     /// The list's statement: only the filters given become SQL (a generic plan keeps its index).

@@ -64,7 +64,7 @@ struct ActorForToken: KolabStatement {
     static let summary = "the user of a live API token (every API request)"
     static let parameters = [StatementParameter("token_hash", "bytea")]
     static let sql = """
-        SELECT u.id, u.role, u.brand_id FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+        SELECT u.id, u.role, u.brand_id, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id \
         WHERE t.token_hash = $1 AND t.kind = 'api' AND t.revoked_at IS NULL AND t.expires_at > now()
         """
 

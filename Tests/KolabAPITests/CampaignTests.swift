@@ -255,6 +255,51 @@ struct CampaignTests {
         }
     }
 
+    /// The list writes each campaign from its JSON kept by revision (`CampaignJSONCache`): whatever
+    /// changes a listed campaign, by the API or by any statement at all, shows on the next page, and a
+    /// listed campaign reads exactly as its own resource does.
+    @Test func theListShowsEveryChangeOfACampaignAtOnce() async throws {
+        try await TestApp.run { app in
+            let cast = try await app.cast()
+            let id = try await app.recruitingCampaign(by: cast.officer, brandID: cast.brandID)
+            func listed(by account: TestApp.Account) async throws -> [String: Any] {
+                let response = try await app.get("/v1/campaigns", token: account.token)
+                #expect(response.status == .ok)
+                let item = try #require(response.data.first { $0["id"] as? String == id })
+                let shown = try await app.get("/v1/campaigns/\(id)", token: account.token)
+                func canonical(_ object: [String: Any]) throws -> String {
+                    String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+                }
+                #expect(try canonical(item) == canonical(shown.json), "the list and the resource differ")
+                return item
+            }
+            for _ in 0..<2 {  // the second page comes from what the first one kept
+                let item = try await listed(by: cast.kol)
+                #expect(item["accepted_count"] as? Int == 0)
+                #expect(item["published_brief_version"] as? Int == 1)
+            }
+            let registration = try await app.register(cast.kol, for: id)
+            #expect(try await app.act("accept", registration: registration, by: cast.officer).status == .ok)
+            #expect(try await listed(by: cast.kol)["accepted_count"] as? Int == 1)
+
+            #expect(try await app.publishBrief(id, by: cast.officer) == 2)  // another table: part of the key
+            #expect(try await listed(by: cast.officer)["published_brief_version"] as? Int == 2)
+
+            let etag = try #require(try await app.get("/v1/campaigns/\(id)", token: cast.officer.token).headers[.eTag])
+            let patched = try await app.patch(
+                "/v1/campaigns/\(id)", token: cast.officer.token, CampaignUpdateBody(kolSlots: 12), ifMatch: etag)
+            #expect(patched.status == .ok)
+            #expect(try await listed(by: cast.kol)["kol_slots"] as? Int == 12)
+
+            let uuid = try #require(UUID(uuidString: id))
+            try await app.execute("UPDATE campaigns SET title = 'Renamed outside the service' WHERE id = \(uuid)")
+            #expect(try await listed(by: cast.kol)["title"] as? String == "Renamed outside the service")
+
+            #expect(try await app.post("/v1/campaigns/\(id)/close-registration", token: cast.officer.token).status == .ok)
+            #expect(try await listed(by: cast.officer)["status"] as? String == "running")
+        }
+    }
+
     @Test func theTimelineIsForThoseWhoSeeTheCampaignAndAKolSeesOnlyHerOwnEvents() async throws {
         try await TestApp.run { app in
             let cast = try await app.cast()
