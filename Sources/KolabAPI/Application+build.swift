@@ -19,7 +19,9 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "kolab")
     logger.logLevel = configuration.logLevel
-    var poolConfiguration = configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databasePoolSize)
+    // The pool holds two connections more than requests may lease: the webhook worker's and the token
+    // cache's LISTEN connections each keep one for as long as the service runs.
+    var poolConfiguration = configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databasePoolSize + 2)
     poolConfiguration.options.connectTimeout = .seconds(2)
     let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
     let database = Database(

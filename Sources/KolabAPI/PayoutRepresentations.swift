@@ -122,21 +122,21 @@ struct BatchResponse: Encodable, Sendable {
     }
 }
 
-struct ReportResponse: Encodable, Sendable {
-    struct Totals: Encodable, Sendable {
+struct ReportResponse: JSONWritable, Sendable {
+    struct Totals: Sendable {
         var reach: Int64
         var impressions: Int64
         var views: Int64
         var engagements: Int64
-        @ExplicitNull var engagementRate: Double?
+        var engagementRate: Double?
         var costGrossIdr: Int64
         var costNetIdr: Int64
-        @ExplicitNull var cpmIdr: Int64?
-        @ExplicitNull var cpeIdr: Int64?
-        @ExplicitNull var medianDaysToPayment: Double?
+        var cpmIdr: Int64?
+        var cpeIdr: Int64?
+        var medianDaysToPayment: Double?
     }
 
-    struct Row: Encodable, Sendable {
+    struct Row: Sendable {
         var kolId: UUID
         var fullName: String
         var registrationStatus: String
@@ -146,26 +146,25 @@ struct ReportResponse: Encodable, Sendable {
         var impressions: Int64
         var views: Int64
         var engagements: Int64
-        @ExplicitNull var engagementRate: Double?
-        @ExplicitNull var payoutStatus: String?
+        var engagementRate: Double?
+        var payoutStatus: String?
         var grossIdr: Int64
         var netIdr: Int64
-        @ExplicitNull var cpmIdr: Int64?
-        @ExplicitNull var cpeIdr: Int64?
+        var cpmIdr: Int64?
+        var cpeIdr: Int64?
     }
 
     var campaignId: UUID
-    var funnel: [String: [String: Int]]
+    /// Counts per status, every status present (in the order of the enums), under `registrations` and `deliverables`.
+    var registrationFunnel: [(status: String, count: Int)]
+    var deliverableFunnel: [(status: String, count: Int)]
     var totals: Totals
     var kols: [Row]
 
     init(campaignID: UUID, _ data: ReportData) {
         campaignId = campaignID
-        var registrations = Dictionary(uniqueKeysWithValues: RegistrationStatus.allCases.map { ($0.rawValue, 0) })
-        registrations.merge(data.registrationFunnel) { $1 }
-        var deliverables = Dictionary(uniqueKeysWithValues: DeliverableStatus.allCases.map { ($0.rawValue, 0) })
-        deliverables.merge(data.deliverableFunnel) { $1 }
-        funnel = ["registrations": registrations, "deliverables": deliverables]
+        registrationFunnel = RegistrationStatus.allCases.map { ($0.rawValue, data.registrationFunnel[$0.rawValue] ?? 0) }
+        deliverableFunnel = DeliverableStatus.allCases.map { ($0.rawValue, data.deliverableFunnel[$0.rawValue] ?? 0) }
         let reach = ReportMath.sum(data.rows.map(\.reach))
         let impressions = ReportMath.sum(data.rows.map(\.impressions))
         let engagements = ReportMath.sum(data.rows.map(\.engagements))
@@ -186,6 +185,51 @@ struct ReportResponse: Encodable, Sendable {
                 payoutStatus: r.payoutStatus, grossIdr: r.grossIdr, netIdr: r.netIdr,
                 cpmIdr: ReportMath.cpm(grossIdr: r.grossIdr, impressions: r.impressions),
                 cpeIdr: ReportMath.cpe(grossIdr: r.grossIdr, engagements: r.engagements))
+        }
+    }
+}
+
+// Hand-written (see `JSONWritable`): a 2,000-KOL report is 700 KB of JSON; keys as in openapi.json.
+extension ReportResponse {
+    func writeJSON(to writer: JSONStreamWriter) {
+        writer.writeObject { o in
+            o.field("campaign_id", campaignId)
+            o.object("funnel") { f in
+                f.object("registrations") { counts in for (status, count) in registrationFunnel { counts.field(named: status, count) } }
+                f.object("deliverables") { counts in for (status, count) in deliverableFunnel { counts.field(named: status, count) } }
+            }
+            o.object("totals") { t in
+                t.field("reach", totals.reach)
+                t.field("impressions", totals.impressions)
+                t.field("views", totals.views)
+                t.field("engagements", totals.engagements)
+                t.field("engagement_rate", totals.engagementRate)
+                t.field("cost_gross_idr", totals.costGrossIdr)
+                t.field("cost_net_idr", totals.costNetIdr)
+                t.field("cpm_idr", totals.cpmIdr)
+                t.field("cpe_idr", totals.cpeIdr)
+                t.field("median_days_to_payment", totals.medianDaysToPayment)
+            }
+            o.key("kols")
+            writer.writeArray(kols) { r in
+                writer.writeObject { k in
+                    k.field("kol_id", r.kolId)
+                    k.field("full_name", r.fullName)
+                    k.field("registration_status", r.registrationStatus)
+                    k.field("deliverables", r.deliverables)
+                    k.field("deliverables_completed", r.deliverablesCompleted)
+                    k.field("reach", r.reach)
+                    k.field("impressions", r.impressions)
+                    k.field("views", r.views)
+                    k.field("engagements", r.engagements)
+                    k.field("engagement_rate", r.engagementRate)
+                    k.field("payout_status", r.payoutStatus)
+                    k.field("gross_idr", r.grossIdr)
+                    k.field("net_idr", r.netIdr)
+                    k.field("cpm_idr", r.cpmIdr)
+                    k.field("cpe_idr", r.cpeIdr)
+                }
+            }
         }
     }
 }

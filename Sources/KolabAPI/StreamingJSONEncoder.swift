@@ -612,6 +612,20 @@ struct JSONObjectWriter {
     mutating func field(_ name: StaticString, _ value: UUID?) { field(name, value) { $0.writeUUID($1) } }
     mutating func field(_ name: StaticString, _ value: Date?) { field(name, value) { $0.writeDate($1) } }
     mutating func field(_ name: StaticString, _ value: Int?) { field(name, value) { $0.writeInteger($1) } }
+    mutating func field(_ name: StaticString, _ value: Int64?) { field(name, value) { $0.writeInteger($1) } }
+    /// A number; `null` when there is none, and for a value JSON cannot hold (infinite, NaN).
+    mutating func field(_ name: StaticString, _ value: Double?) {
+        field(name, value.flatMap { $0.isFinite ? $0 : nil }) { try? $0.writeDouble($1, pathCount: 0) }
+    }
+
+    /// A field whose name is data (a status in a funnel), not a fixed key.
+    mutating func field(named name: String, _ value: Int) {
+        if !first { writer.buffer.writeInteger(UInt8(ascii: ",")) }
+        first = false
+        writer.writeString(name)
+        writer.buffer.writeInteger(UInt8(ascii: ":"))
+        writer.writeInteger(value)
+    }
 
     mutating func object(_ name: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
         key(name)

@@ -87,4 +87,9 @@ struct RowReader {
         guard let cell = cells.next() else { throw PostgresDecodingError.Code.missingData }
         return try cell.decode(Value.self, context: .default)
     }
+
+    /// Passes over `count` cells without decoding them.
+    mutating func skip(_ count: Int) {
+        for _ in 0..<count { _ = cells.next() }
+    }
 }

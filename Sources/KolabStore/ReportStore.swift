@@ -65,20 +65,28 @@ public struct ReportStore: Sendable {
         let statement = CampaignReport(campaignID: campaignID, onlyKol: onlyKol)
         let rows = try await connection.query(
             PostgresQuery(unsafeSQL: CampaignReport.sql, binds: statement.makeBindings()), logger: logger)
-        for try await r in rows.decode(
-            (String, String?, Int?, UUID?, String?, Int?, Int64?, Int64?, Int64?, Int64?, String?, Int64?, Int64?, Double?).self)
-        {
-            switch r.0 {
-            case "r": report.registrationFunnel[r.1 ?? ""] = r.2 ?? 0
-            case "d": report.deliverableFunnel[r.1 ?? ""] = r.2 ?? 0
+        // Read cell by cell: the 14-column tuple decode cost a quarter of the service's CPU on a
+        // 2,000-KOL report (generic metadata and tuple copies per row; perf, issue 18).
+        for try await row in rows {
+            var r = RowReader(row)
+            let kind: String = try r.next(), status: String? = try r.next(), count: Int? = try r.next()
+            switch kind {
+            case "r": report.registrationFunnel[status ?? ""] = count ?? 0
+            case "d": report.deliverableFunnel[status ?? ""] = count ?? 0
             case "k":
-                guard let kolID = r.3 else { continue }
+                let kolID: UUID? = try r.next(), fullName: String? = try r.next(), completed: Int? = try r.next()
+                let reach: Int64? = try r.next(), impressions: Int64? = try r.next(), views: Int64? = try r.next()
+                let engagements: Int64? = try r.next(), payoutStatus: String? = try r.next()
+                let gross: Int64? = try r.next(), net: Int64? = try r.next()
+                guard let kolID else { continue }
                 report.rows.append(
                     ReportRow(
-                        kolID: kolID, fullName: r.4 ?? "", registrationStatus: r.1 ?? "", deliverables: r.2 ?? 0,
-                        deliverablesCompleted: r.5 ?? 0, reach: r.6 ?? 0, impressions: r.7 ?? 0, views: r.8 ?? 0, engagements: r.9 ?? 0,
-                        payoutStatus: r.10, grossIdr: r.11 ?? 0, netIdr: r.12 ?? 0))
-            default: report.medianDaysToPayment = r.13
+                        kolID: kolID, fullName: fullName ?? "", registrationStatus: status ?? "", deliverables: count ?? 0,
+                        deliverablesCompleted: completed ?? 0, reach: reach ?? 0, impressions: impressions ?? 0, views: views ?? 0,
+                        engagements: engagements ?? 0, payoutStatus: payoutStatus, grossIdr: gross ?? 0, netIdr: net ?? 0))
+            default:
+                r.skip(10)
+                report.medianDaysToPayment = try r.next(Double?.self)
             }
         }
         return report

@@ -379,9 +379,23 @@ struct PayoutTests {
             let funnel = try #require(report.json["funnel"] as? [String: [String: Int]])
             #expect(funnel["registrations"]?["accepted"] == 1)
             #expect(funnel["deliverables"]?["completed"] == 4)
+            // Every status is counted, zero or not.
+            #expect(Set(funnel["registrations"]?.keys ?? [:].keys) == Set(RegistrationStatus.allCases.map(\.rawValue)))
+            #expect(Set(funnel["deliverables"]?.keys ?? [:].keys) == Set(DeliverableStatus.allCases.map(\.rawValue)))
             let rows = try #require(report.json["kols"] as? [[String: Any]])
             #expect(rows.count == 1)
-            #expect(rows.first?["deliverables_completed"] as? Int == 4)
+            let row = try #require(rows.first)
+            #expect(row["kol_id"] as? String == p.cast.kol.id)
+            #expect(row["deliverables_completed"] as? Int == 4)
+            #expect(row["views"] as? Int == 200_000)
+            #expect(row["engagement_rate"] as? Double == 0.12)
+            #expect(row["gross_idr"] as? Int == 1_900_000)
+            #expect(row["payout_status"] as? String != nil)
+            #expect(
+                Set(row.keys) == [
+                    "kol_id", "full_name", "registration_status", "deliverables", "deliverables_completed", "reach", "impressions",
+                    "views", "engagements", "engagement_rate", "payout_status", "gross_idr", "net_idr", "cpm_idr", "cpe_idr",
+                ])
             // Paying it gives the median days to payment.
             _ = try await app.post("/v1/payouts/\(payoutID)/approve", token: p.cast.finance.token)
             let batch = try #require(try await app.post("/v1/payout-batches", token: p.cast.finance.token)["id"])
@@ -400,6 +414,8 @@ struct PayoutTests {
             #expect(own.status == .ok)
             #expect((own.json["kols"] as? [Any])?.isEmpty == true)
             #expect((own.json["totals"] as? [String: Any])?["cost_gross_idr"] as? Int == 0)
+            #expect((own.json["totals"] as? [String: Any])?["engagement_rate"] is NSNull)  // no reach: no rate, an explicit null
+            #expect((own.json["totals"] as? [String: Any])?["cpm_idr"] is NSNull)
             #expect(!own.text.contains(p.cast.kol.id))
             let otherBrandID = try await app.brand(by: p.cast.admin)
             let otherBrand = try await app.user(.brand, brandID: otherBrandID, by: p.cast.admin)

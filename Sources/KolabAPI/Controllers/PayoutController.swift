@@ -239,7 +239,7 @@ struct PayoutController {
 
     @Sendable func report(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let (id, data) = try await reportData(request, context: context)
-        return try Response.json(ReportResponse(campaignID: id, data))
+        return Response.json(ReportResponse(campaignID: id, data))
     }
 
     @Sendable func reportCSV(_ request: Request, context: KolabRequestContext) async throws -> Response {
