@@ -132,6 +132,9 @@ public struct ActorCacheListener: Service {
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            // The pool's run() starts in a task of DatabaseSupervisor; leasing before it has started works
+            // but warns. The cache is simply off for these first moments.
+            try await Task.sleep(for: .milliseconds(200))
             while !Task.isCancelled {
                 do {
                     try await database.client.withConnection { connection in

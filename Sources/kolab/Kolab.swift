@@ -155,6 +155,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LoggingSystem.bootstrap(LogOutput.handler)
+        defer { LogOutput.standardError.flush() }
         try await explainingDatabaseErrors { try await serve() }
     }
 
