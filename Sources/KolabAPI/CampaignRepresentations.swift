@@ -233,7 +233,7 @@ struct ReviewResponse: Encodable, Sendable {
 
 /// A draft with its reviews. A KOL reads only the officer's words to her: the brand's feedback and the
 /// officer's note forwarding the draft to the brand are left out of what she receives.
-struct DraftResponse: Encodable, Sendable {
+struct DraftResponse: JSONWritable, Sendable {
     var id: UUID
     var deliverableId: UUID
     var version: Int
@@ -294,6 +294,37 @@ extension CampaignResponse {
             o.field("published_brief_version", publishedBriefVersion)
             o.field("created_at", createdAt)
             o.field("updated_at", updatedAt)
+        }
+    }
+}
+
+extension DraftResponse {
+    func writeJSON(to writer: JSONStreamWriter) {
+        writer.writeObject { o in
+            o.field("id", id)
+            o.field("deliverable_id", deliverableId)
+            o.field("version", version)
+            o.field("caption", caption)
+            o.key("media")
+            writer.writeArray(media) { item in
+                writer.writeObject { m in
+                    m.field("url", item.url)
+                    m.field("kind", item.kind)
+                }
+            }
+            o.field("notes", notes)
+            o.field("submitted_at", submittedAt)
+            o.key("reviews")
+            writer.writeArray(reviews) { review in
+                writer.writeObject { r in
+                    r.field("id", review.id)
+                    r.field("draft_id", review.draftId)
+                    r.field("decision", review.decision)
+                    r.field("message", review.message)
+                    r.field("reviewer_role", review.reviewerRole)
+                    r.field("created_at", review.createdAt)
+                }
+            }
         }
     }
 }

@@ -74,10 +74,16 @@ public struct ContentStore: Sendable {
     }
 
     /// A draft from `columns(ofDrafts:)`, read from the reader's position (it may precede other columns).
-    static func draft(from r: inout RowReader) throws -> DraftRecord {
+    /// Reads the media and reviews a draft's row carries as JSON (configured once; decoding does not change it).
+    static let jsonDecoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    static func draft(from r: inout RowReader) throws -> DraftRecord {
+        let decoder = Self.jsonDecoder
         let id: UUID = try r.next(), deliverableID: UUID = try r.next(), version: Int = try r.next(), caption: String = try r.next()
         let media: String = try r.next(), notes: String = try r.next(), submittedAt: Date = try r.next(), reviews: String = try r.next()
         return DraftRecord(

@@ -350,16 +350,23 @@ extension PayoutStore {
     /// Streams a batch's bank-file lines, as stored, in order: `emit` gets a chunk of raw bytes at a
     /// time (about 64 KiB), so memory holds a chunk, never the batch.
     public func streamLines(batchID: UUID, on connection: PostgresConnection, _ emit: (ByteBuffer) async throws -> Void) async throws {
+        // 512 lines per row, joined by PostgreSQL in line order: a row per line cost the service more
+        // than the lines' bytes (100,000 rows of 100 bytes; 0.74 of COPY's rate, issue 18). Each row
+        // is one chunk of the response, so memory stays at one chunk whatever the batch's size.
         var chunk = ByteBuffer()
         chunk.reserveCapacity(1 << 16)
         for try await row in try await connection.run(
-            "SELECT csv FROM payout_batch_lines WHERE batch_id = \(batchID) ORDER BY line", logger: logger
+            """
+            SELECT string_agg(csv, '' ORDER BY line) FROM payout_batch_lines WHERE batch_id = \(batchID)
+            GROUP BY (line - 1) / 512 ORDER BY (line - 1) / 512
+            """, logger: logger
         ) {
-            var line = try row.decode(ByteBuffer.self)
-            chunk.writeBuffer(&line)
-            if chunk.readableBytes >= 1 << 16 {
+            var lines = try row.decode(ByteBuffer.self)
+            chunk.writeBuffer(&lines)
+            if chunk.readableBytes >= 1 << 15 {
                 try await emit(chunk)
-                chunk.clear()
+                chunk = ByteBuffer()
+                chunk.reserveCapacity(1 << 16)
             }
         }
         if chunk.readableBytes > 0 { try await emit(chunk) }

@@ -56,7 +56,7 @@ struct ContentController {
         let draft = try await services.write(context) {
             try await services.workflows.submitDraft(deliverable: id, caption: caption, media: media, notes: notes, actor: actor, on: $0)
         }
-        return try Response.created(DraftResponse(draft, for: actor), location: "/v1/drafts/\(draft.id)")
+        return Response.created(DraftResponse(draft, for: actor), location: "/v1/drafts/\(draft.id)")
     }
 
     /// Every version of the deliverable's draft, oldest first, each with its reviews, paged by version.
@@ -69,14 +69,14 @@ struct ContentController {
             return try await services.workflows.content.drafts(deliverableID: id, on: connection)
         }
         let page = services.page(drafts, list) { draft, _ in Int64(draft.version) }
-        return try Response.json(try await services.listResponse(page, list) { DraftResponse($0, for: actor) })
+        return Response.json(try await services.listResponse(page, list) { DraftResponse($0, for: actor) })
     }
 
     @Sendable func showDraft(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "draft")
         let (draft, _) = try await services.read(context) { try await services.workflows.visibleDraft(id, actor: actor, on: $0) }
-        return try Response.json(DraftResponse(draft, for: actor))
+        return Response.json(DraftResponse(draft, for: actor))
     }
 
     @Sendable func review(_ request: Request, context: KolabRequestContext) async throws -> Response {
