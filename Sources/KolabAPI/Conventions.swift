@@ -232,9 +232,14 @@ final class CursorCodec: Sendable {
     }
 
     func encode(_ position: PagePosition, scope: String, on connection: PostgresConnection?) async throws -> String {
-        let payload = try JSONEncoder().encode(Payload(m: position.micros, i: position.id))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(scope.utf8) + [0] + payload, using: try await signingKey(on: connection))
-        return Base64URL.encode(payload) + "." + Base64URL.encode(Data(mac))
+        // The JSON `Payload` encodes to, written directly: Foundation's encoder and base64 were a tenth
+        // of the service's CPU on a page of the campaign list (perf, issue 18).
+        let payload = Array("{\"m\":\(position.micros),\"i\":\"\(position.id.uuidString)\"}".utf8)
+        var authenticated = Array(scope.utf8)
+        authenticated.append(0)
+        authenticated.append(contentsOf: payload)
+        let mac = HMAC<SHA256>.authenticationCode(for: authenticated, using: try await signingKey(on: connection))
+        return Base64URL.encode(payload) + "." + Base64URL.encode(mac)
     }
 
     func decode(_ cursor: String, scope: String, on connection: PostgresConnection?) async throws -> PagePosition {
@@ -252,9 +257,24 @@ final class CursorCodec: Sendable {
 }
 
 enum Base64URL {
-    static func encode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648 section 5, without padding.
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 4 / 3 + 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = buffer &<< 8 | UInt32(byte)
+            bits += 8
+            while bits >= 6 {
+                bits -= 6
+                out.append(alphabet[Int(buffer >> UInt32(bits) & 63)])
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int(buffer &<< UInt32(6 - bits) & 63)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ string: String) -> Data? {
