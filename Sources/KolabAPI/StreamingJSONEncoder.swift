@@ -177,6 +177,35 @@ final class JSONStreamWriter {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
 
+        if (0...9999).contains(year) {
+            // Every stored date: `"YYYY-MM-DDTHH:MM:SSZ"` in one write (twenty writes of a byte each were
+            // 7% of the service's CPU on a worklist page; perf, issue 18).
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 22) { out in
+                func put(_ value: Int64, at start: Int, width: Int) {
+                    var rest = value
+                    for offset in stride(from: start + width - 1, through: start, by: -1) {
+                        out[offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                }
+                out[0] = UInt8(ascii: "\"")
+                put(year, at: 1, width: 4)
+                out[5] = UInt8(ascii: "-")
+                put(month, at: 6, width: 2)
+                out[8] = UInt8(ascii: "-")
+                put(day, at: 9, width: 2)
+                out[11] = UInt8(ascii: "T")
+                put(secondOfDay / 3600, at: 12, width: 2)
+                out[14] = UInt8(ascii: ":")
+                put(secondOfDay / 60 % 60, at: 15, width: 2)
+                out[17] = UInt8(ascii: ":")
+                put(secondOfDay % 60, at: 18, width: 2)
+                out[20] = UInt8(ascii: "Z")
+                out[21] = UInt8(ascii: "\"")
+                return 22
+            }
+            return
+        }
         buffer.writeInteger(UInt8(ascii: "\""))
         if year < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
         writePadded(year.magnitude, width: 4)
