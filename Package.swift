@@ -116,10 +116,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The HTTP framework's ceiling for scripts/bench: fixed bytes, no database. Not part of the service.
+        // The HTTP framework's ceiling for scripts/bench: fixed bytes, no database; and a bare Hummingbird +
+        // PostgresNIO endpoint (one prepared statement, fixed bytes back) for reference. Not part of the service.
         .executableTarget(
             name: "KolabCeiling",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
