@@ -43,7 +43,8 @@ struct KolabCeiling {
                 bareBody = try ByteBuffer(bytes: Data(contentsOf: URL(fileURLWithPath: arguments.next() ?? "")))
             default:
                 fatalError(
-                    "usage: kolab-ceiling [--port P] [--response name=file]... [--database-url URL --bare-detail SQLFILE --bare-body FILE [--pool-size N]]")
+                    "usage: kolab-ceiling [--port P] [--response name=file]... [--database-url URL --bare-detail SQLFILE --bare-body FILE [--pool-size N]]"
+                )
             }
         }
         let router = Router()

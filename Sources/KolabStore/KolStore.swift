@@ -75,6 +75,17 @@ public struct KolStore: Sendable {
         try await kols(Self.profileQuery(id: id), on: connection).first
     }
 
+    /// A KOL's name alone: pages that name an author read nothing else of the profile (no bank
+    /// details, no e-mail).
+    public func fullName(ofKol id: UUID, on connection: PostgresConnection) async throws -> String? {
+        for try await name in try await connection.run(Self.nameQuery(id: id), logger: logger).decode(String.self) { return name }
+        return nil
+    }
+
+    static func nameQuery(id: UUID) -> PostgresQuery {
+        "SELECT k.full_name FROM kol_profiles k WHERE k.kol_id = \(id)"
+    }
+
     static func profileQuery(id: UUID) -> PostgresQuery {
         "SELECT \(unescaped: columns) FROM kol_profiles k WHERE k.kol_id = \(id)"
     }

@@ -365,8 +365,11 @@ public enum StatementCatalogue {
                 [StatementParameter("campaign_id", "uuid"), StatementParameter("version", "bigint")],
                 BriefStore.versionQuery(campaignID: someone, version: 1)),
             entry(
-                "kols.profile", "a KOL's profile (the draft page's author)", [StatementParameter("kol_id", "uuid")],
+                "kols.profile", "a KOL's profile (GET /v1/kols/{id}, the KOL's own pages)", [StatementParameter("kol_id", "uuid")],
                 KolStore.profileQuery(id: someone)),
+            entry(
+                "kols.name", "a KOL's name alone (the draft page's author)", [StatementParameter("kol_id", "uuid")],
+                KolStore.nameQuery(id: someone)),
             entry(
                 "drafts.versions", "every version of a draft's deliverable with its reviews (the draft page, GET /v1/drafts/{id})",
                 [StatementParameter("draft_id", "uuid")], ContentStore.versionsQuery(ofDraft: someone)),

@@ -46,7 +46,7 @@ struct DraftView {
         services: Services, on connection: PostgresConnection
     ) async throws -> DraftView {
         let brief = try await services.briefs.version(campaignID: campaign.id, version: deliverable.briefVersion, on: connection)
-        let kol = try await services.kols.kol(id: deliverable.kolID, on: connection)
+        let kolName = try await services.kols.fullName(ofKol: deliverable.kolID, on: connection)
         let history = drafts.flatMap { version in
             version.reviews
                 .filter { actor.role != .kol || ReviewDecision.kolMayRead(decision: $0.decision, reviewerRole: $0.reviewerRole) }
@@ -54,7 +54,7 @@ struct DraftView {
         }
         return DraftView(
             draft: draft, previous: drafts.last { $0.version == draft.version - 1 }, deliverable: deliverable, campaign: campaign,
-            brief: brief, kolName: kol?.fullName ?? "",
+            brief: brief, kolName: kolName ?? "",
             history: history,
             canDecide: actor.role == .brand && deliverable.status == .inBrandReview
                 && draft.version == deliverable.currentDraftVersion)
