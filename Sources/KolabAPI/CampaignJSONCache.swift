@@ -25,8 +25,7 @@ final class CampaignJSONCache: Sendable {
 
     /// Writes `campaign`'s JSON and keeps it under its revision.
     func write(_ campaign: CampaignRecord) -> [UInt8] {
-        let buffer = StreamingJSONEncoder().encode(writable: CampaignResponse(campaign))
-        let bytes = Array(buffer.readableBytesView)
+        let bytes = Self.json(of: campaign)
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[campaign.revision] = bytes
@@ -34,7 +33,10 @@ final class CampaignJSONCache: Sendable {
         return bytes
     }
 
-    var count: Int { entries.withLock { $0.count } }
+    /// A campaign's JSON, as the list writes it.
+    static func json(of campaign: CampaignRecord) -> [UInt8] {
+        Array(StreamingJSONEncoder().encode(writable: CampaignResponse(campaign)).readableBytesView)
+    }
 }
 
 /// JSON written before: copied into the document as it is.

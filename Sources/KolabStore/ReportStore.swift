@@ -85,7 +85,7 @@ public struct ReportStore: Sendable {
                         deliverablesCompleted: completed ?? 0, reach: reach ?? 0, impressions: impressions ?? 0, views: views ?? 0,
                         engagements: engagements ?? 0, payoutStatus: payoutStatus, grossIdr: gross ?? 0, netIdr: net ?? 0))
             default:
-                r.skip(10)
+                r.skip(10)  // the KOL columns, empty on the median's row (the statement's 14th column)
                 report.medianDaysToPayment = try r.next(Double?.self)
             }
         }

@@ -121,22 +121,17 @@ struct CampaignController {
         }
         filter.brandID = try request.queryUUID("brand_id")
         let list = try await services.listRequest(request, context, scope: "campaigns")
-        guard context.transaction == nil else {  // see CampaignJSONCache: no cache inside a transaction
-            let page = try await services.read(context) {
-                try await services.campaigns.list(visibleTo: actor, filter, after: list.after, limit: list.limit, on: $0)
-            }
-            return Response.json(try await services.listResponse(page, list, CampaignResponse.init))
-        }
-        let cache = services.campaignJSON
+        // Only a read outside a transaction may use the cache (CampaignJSONCache); a GET never has one.
+        let cache = context.transaction == nil ? services.campaignJSON : nil
         let page = try await services.read(context) {
             try await services.campaigns.list(
-                visibleTo: actor, filter, after: list.after, limit: list.limit, known: cache.json(of:), on: $0)
+                visibleTo: actor, filter, after: list.after, limit: list.limit, known: { cache?.json(of: $0) }, on: $0)
         }
         return Response.json(
             try await services.listResponse(page, list) { item in
                 switch item {
                 case .known(let bytes, _): WrittenJSON(bytes: bytes)
-                case .record(let campaign): WrittenJSON(bytes: cache.write(campaign))
+                case .record(let campaign): WrittenJSON(bytes: cache?.write(campaign) ?? CampaignJSONCache.json(of: campaign))
                 }
             })
     }
