@@ -65,6 +65,18 @@ public struct Services: Sendable {
         return try await transaction(context, body)
     }
 
+    /// A deliverable step (`Workflows.Step`: post proof, its check and its rejection) in the request's
+    /// transaction when a middleware holds one (an idempotency key), else in its own statement, which
+    /// commits at once (the locked way in a new transaction if a row changed since it was read).
+    func perform(_ step: Workflows.Step, deliverable id: UUID, actor: Actor, _ context: KolabRequestContext) async throws
+        -> DeliverableRecord
+    {
+        if let transaction = context.transaction {
+            return try await workflows.perform(step, deliverable: id, actor: actor, on: transaction, inTransaction: true)
+        }
+        return try await read(context) { try await workflows.perform(step, deliverable: id, actor: actor, on: $0, inTransaction: false) }
+    }
+
     /// A new transaction on the request's connection, or on a pooled one for anonymous requests.
     func transaction<T: Sendable>(_ context: KolabRequestContext, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         if let connection = context.connection {

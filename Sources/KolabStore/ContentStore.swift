@@ -191,13 +191,29 @@ public struct ContentStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> DeliverableRecord {
         let query = UpdateDeliverable(
-            to: to.rawValue, draftVersion: change.draftVersion, usedRound: change.usedRound ? 1 : 0, extraRound: change.extraRound ? 1 : 0,
-            clearPost: change.clearPost, postURL: change.post?.url, postedAt: change.post?.postedAt,
-            insightsAfterDays: change.insightsAfterDays, deliverableID: deliverableID, from: from.rawValue)
+            change: DeliverableChangeBindings(to: to, change), deliverableID: deliverableID, from: from.rawValue)
         for try await row in try await connection.run(query, logger: logger) {
             var reader = RowReader(row)
             return try RegistrationStore.deliverable(from: &reader)
         }
         throw KolabError.conflict("The deliverable changed state meanwhile; read it again.")
+    }
+
+    /// The transition decided on `deliverable` and `campaign` as read without locks, with its event,
+    /// in one statement (`MoveDeliverable`: the lock order, guarded by both rows' revisions). Nil
+    /// when either row changed since it was read: nothing was written, decide again.
+    func moveAtOnce(
+        _ deliverable: DeliverableRecord, of campaign: CampaignRecord, to next: DeliverableStatus, _ change: DeliverableChange,
+        by actor: Actor, data: [String: String], on connection: PostgresConnection
+    ) async throws -> DeliverableRecord? {
+        let statement = MoveDeliverable(
+            change: DeliverableChangeBindings(to: next, change), deliverableID: deliverable.id, from: deliverable.status.rawValue,
+            deliverableRevision: deliverable.revision, campaignID: campaign.id, campaignRevision: campaign.revision.revision,
+            actorID: actor.userID, actorRole: actor.role.rawValue, data: try EventStore.json(data))
+        for try await row in try await connection.run(statement, logger: logger) {
+            var reader = RowReader(row)
+            return try RegistrationStore.deliverable(from: &reader)
+        }
+        return nil
     }
 }

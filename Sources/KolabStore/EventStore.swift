@@ -56,11 +56,16 @@ public struct EventStore: Sendable {
             data["guest_email"] = guest.email
             data["review_link_id"] = guest.linkID.uuidString.lowercased()
         }
-        let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+        let json = try Self.json(data)
         try await connection.run(
             AppendEvent(
                 campaignID: campaignID, actorID: actorID, actorRole: actorRole, kolID: kolID, entityType: entity.rawValue,
                 entityID: entityID, from: from, to: to, data: json), logger: logger)
+    }
+
+    /// An event's `data` as the JSON object it is stored as.
+    static func json(_ data: [String: String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
     }
 
     /// One event per payout in `payoutIDs`, written in one statement.

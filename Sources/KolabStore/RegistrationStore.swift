@@ -39,6 +39,9 @@ public struct DeliverableRecord: Sendable, Equatable {
     public var insightsDueAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Moved by the database on every change of the row (`sql/0018`): a transition applied in one
+    /// statement is guarded by the revision it decided on.
+    public var revision: Int64
 }
 
 /// Registrations of KOLs for campaigns, and the deliverables an acceptance creates.
@@ -138,7 +141,7 @@ public struct RegistrationStore: Sendable {
     static let deliverableColumns = """
         d.id, d.registration_id, d.campaign_id, d.kol_id, d.brief_version, d.key, d.unit, d.platform, d.format, d.status,
         d.current_draft_version, d.revision_rounds_used, d.extra_rounds, d.draft_due_at, d.post_due_at, d.post_url, d.posted_at,
-        d.insights_due_at, d.created_at, d.updated_at
+        d.insights_due_at, d.created_at, d.updated_at, d.revision AS deliverable_revision
         """
 
     /// A deliverable from `deliverableColumns`, read from the reader's position.
@@ -154,7 +157,7 @@ public struct RegistrationStore: Sendable {
             unit: unit, platform: platform, format: format, status: status, currentDraftVersion: try r.next(),
             revisionRoundsUsed: try r.next(), extraRounds: try r.next(), draftDueAt: try r.next(), postDueAt: try r.next(),
             postURL: try r.next(), postedAt: try r.next(), insightsDueAt: try r.next(), createdAt: try r.next(),
-            updatedAt: try r.next())
+            updatedAt: try r.next(), revision: try r.next())
     }
 
     func deliverables(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [DeliverableRecord] {

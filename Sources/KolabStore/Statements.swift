@@ -180,22 +180,42 @@ struct ShareCampaignOfDeliverable: KolabStatement {
 struct UpdateDeliverable: KolabStatement {
     static let name = "kolab.deliverables.update"
     static let summary = "a deliverable's guarded state change with its side fields (each deliverable transition)"
-    static let parameters = [
+    /// `$1` to `$8`: the state it moves to and the side fields, as in `assignments`.
+    static let changeParameters = [
         StatementParameter("to_status", "text"), StatementParameter("draft_version", "bigint"),
         StatementParameter("used_round", "bigint"), StatementParameter("extra_round", "bigint"),
         StatementParameter("clear_post", "bool"), StatementParameter("post_url", "text"),
         StatementParameter("posted_at", "timestamptz"), StatementParameter("insights_after_days", "bigint"),
-        StatementParameter("deliverable_id", "uuid"), StatementParameter("from_status", "text"),
     ]
-    static let sql = """
-        UPDATE deliverables AS d SET status = $1, current_draft_version = COALESCE($2::bigint, current_draft_version), \
+    static let parameters = changeParameters + [StatementParameter("deliverable_id", "uuid"), StatementParameter("from_status", "text")]
+    /// The SET list of a transition, from `$1` to `$8`.
+    static let assignments = """
+        status = $1, current_draft_version = COALESCE($2::bigint, current_draft_version), \
         revision_rounds_used = revision_rounds_used + $3::bigint, extra_rounds = extra_rounds + $4::bigint, \
         post_url = CASE WHEN $5::bool THEN NULL ELSE COALESCE($6::text, post_url) END, \
         posted_at = CASE WHEN $5::bool THEN NULL ELSE COALESCE($7::timestamptz, posted_at) END, \
         insights_due_at = CASE WHEN $8::bigint IS NULL THEN insights_due_at ELSE posted_at + $8::bigint * interval '1 day' END, \
-        updated_at = now() WHERE id = $9 AND status = $10 RETURNING \(RegistrationStore.deliverableColumns)
+        updated_at = now()
+        """
+    static let sql = """
+        UPDATE deliverables AS d SET \(assignments) WHERE id = $9 AND status = $10 RETURNING \(RegistrationStore.deliverableColumns)
         """
 
+    var change: DeliverableChangeBindings
+    var deliverableID: UUID
+    var from: String
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        change.append(to: &bindings)
+        bindings.append(deliverableID)
+        bindings.append(from)
+        return bindings
+    }
+}
+
+/// The values of `UpdateDeliverable.assignments` (`$1` to `$8`).
+struct DeliverableChangeBindings {
     var to: String
     var draftVersion: Int?
     var usedRound: Int
@@ -204,11 +224,19 @@ struct UpdateDeliverable: KolabStatement {
     var postURL: String?
     var postedAt: Date?
     var insightsAfterDays: Int?
-    var deliverableID: UUID
-    var from: String
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
+    init(to: DeliverableStatus, _ change: ContentStore.DeliverableChange) {
+        self.to = to.rawValue
+        draftVersion = change.draftVersion
+        usedRound = change.usedRound ? 1 : 0
+        extraRound = change.extraRound ? 1 : 0
+        clearPost = change.clearPost
+        postURL = change.post?.url
+        postedAt = change.post?.postedAt
+        insightsAfterDays = change.insightsAfterDays
+    }
+
+    func append(to bindings: inout PostgresBindings) {
         bindings.append(to)
         bindings.append(draftVersion)
         bindings.append(usedRound)
@@ -217,8 +245,59 @@ struct UpdateDeliverable: KolabStatement {
         bindings.append(postURL)
         bindings.append(postedAt)
         bindings.append(insightsAfterDays)
+    }
+}
+
+/// A whole deliverable transition in one statement, for one decided on rows read without locks
+/// (`Workflows.perform(_:deliverable:actor:on:inTransaction:)`): the campaign `FOR SHARE` if its revision is still the one read, then the
+/// deliverable's update if its revision is too, then its event under the campaign's timeline lock:
+/// the lock order of every deliverable transition (docs/architecture.md). The campaign's lock is an
+/// InitPlan of the update's filter, so it is taken before the update locks the deliverable; the
+/// timeline lock reads the update's row, so it comes after. No row when either revision moved: the
+/// caller decides again under locks.
+struct MoveDeliverable: KolabStatement {
+    static let name = "kolab.deliverables.move"
+    static let summary = "a deliverable transition and its event in one statement, guarded by the revisions it was decided on"
+    static let parameters =
+        UpdateDeliverable.changeParameters + [
+            StatementParameter("deliverable_id", "uuid"), StatementParameter("from_status", "text"),
+            StatementParameter("deliverable_revision", "bigint"), StatementParameter("campaign_id", "uuid"),
+            StatementParameter("campaign_revision", "bigint"), StatementParameter("actor_id", "uuid"),
+            StatementParameter("actor_role", "text"), StatementParameter("data", "jsonb"),
+        ]
+    static let sql = """
+        WITH c AS MATERIALIZED (SELECT id FROM campaigns WHERE id = $12 AND revision = $13 FOR SHARE), \
+        moved AS (UPDATE deliverables AS d SET \(UpdateDeliverable.assignments) \
+        WHERE d.id = $9 AND d.status = $10 AND d.revision = $11 AND d.campaign_id = (SELECT id FROM c) \
+        RETURNING \(RegistrationStore.deliverableColumns)), \
+        ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(\(EventStore.lockSpace), hashtext(campaign_id::text)) FROM moved), \
+        appended AS (INSERT INTO events (actor_id, actor_role, campaign_id, kol_id, entity_type, entity_id, from_state, to_state, data) \
+        SELECT $14::uuid, $15::text, m.campaign_id, m.kol_id, 'deliverable', m.id, $10::text, $1::text, $16::jsonb \
+        FROM moved m, (SELECT count(*) FROM ordered) locked) \
+        SELECT * FROM moved
+        """
+
+    var change: DeliverableChangeBindings
+    var deliverableID: UUID
+    var from: String
+    var deliverableRevision: Int64
+    var campaignID: UUID
+    var campaignRevision: Int64
+    var actorID: UUID
+    var actorRole: String
+    var data: String
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 16)
+        change.append(to: &bindings)
         bindings.append(deliverableID)
         bindings.append(from)
+        bindings.append(deliverableRevision)
+        bindings.append(campaignID)
+        bindings.append(campaignRevision)
+        bindings.append(actorID)
+        bindings.append(actorRole)
+        bindings.append(data)
         return bindings
     }
 }
@@ -344,6 +423,7 @@ public enum StatementCatalogue {
             entry(ShareCampaignOfDeliverable.self),
             entry(LockedDeliverableWithCampaign.self),
             entry(UpdateDeliverable.self),
+            entry(MoveDeliverable.self),
             entry(AppendEvent.self),
             entry(CampaignReport.self),
             entry(

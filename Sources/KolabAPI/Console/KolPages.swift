@@ -314,9 +314,7 @@ struct KolPages {
         let postedAt = Self.jakartaTime(state.form["posted_at"]) ?? Date()
         DraftRules.validatePost(url: url, postedAt: postedAt, now: Date(), into: &v)
         try v.validate()
-        _ = try await services.write(context) {
-            try await services.workflows.submitPost(deliverable: id, url: url, postedAt: postedAt, actor: actor, on: $0)
-        }
+        _ = try await services.perform(.submitPost(url: url, postedAt: postedAt), deliverable: id, actor: actor, context)
         return ConsoleRenderer.redirect("/app/deliverables/\(Self.id(id))")
     }
 

@@ -121,18 +121,14 @@ struct ContentController {
             try v.validate()
             return (body, url)
         }
-        let deliverable = try await services.write(context) {
-            try await services.workflows.submitPost(deliverable: id, url: url, postedAt: body.postedAt, actor: actor, on: $0)
-        }
+        let deliverable = try await services.perform(.submitPost(url: url, postedAt: body.postedAt), deliverable: id, actor: actor, context)
         return Response.json(DeliverableResponse(deliverable))
     }
 
     @Sendable func verifyPost(_ request: Request, context: KolabRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.parameters.id(of: "deliverable")
-        let deliverable = try await services.write(context) {
-            try await services.workflows.verifyPost(deliverable: id, actor: actor, on: $0)
-        }
+        let deliverable = try await services.perform(.verifyPost, deliverable: id, actor: actor, context)
         return Response.json(DeliverableResponse(deliverable))
     }
 
@@ -142,9 +138,7 @@ struct ContentController {
         let reason = try await services.input(context, access: access(id, .rejectPost, actor)) {
             try await Self.reason(request, context: context)
         }
-        let deliverable = try await services.write(context) {
-            try await services.workflows.rejectPost(deliverable: id, reason: reason, actor: actor, on: $0)
-        }
+        let deliverable = try await services.perform(.rejectPost(reason: reason), deliverable: id, actor: actor, context)
         return Response.json(DeliverableResponse(deliverable))
     }
 

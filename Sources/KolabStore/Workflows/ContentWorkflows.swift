@@ -149,30 +149,94 @@ extension Workflows {
         return updated
     }
 
+    /// A transition that writes nothing but the deliverable's own fields and its event: the action,
+    /// what it changes (from the move the machine allowed) and the event's data.
+    public struct Step: Sendable {
+        let action: DeliverableAction
+        let change: @Sendable (DeliverableMove) -> ContentStore.DeliverableChange
+        let data: [String: String]
+
+        /// The KOL reports the live post on an approved deliverable.
+        public static func submitPost(url: String, postedAt: Date) -> Step {
+            Step(
+                action: .submitPost,
+                change: { _ in
+                    var change = ContentStore.DeliverableChange()
+                    change.post = (url, postedAt)
+                    return change
+                }, data: ["post_url": url])
+        }
+
+        /// The officer checks the post is live: insights fall due `insights_after_days` after it was posted.
+        public static let verifyPost = Step(
+            action: .verifyPost,
+            change: { move in
+                var change = ContentStore.DeliverableChange()
+                change.insightsAfterDays = move.campaign.insightsAfterDays
+                return change
+            }, data: [:])
+
+        /// The officer refuses the proof (wrong link, not the approved content): back to approved.
+        public static func rejectPost(reason: String) -> Step {
+            Step(
+                action: .rejectPost,
+                change: { _ in
+                    var change = ContentStore.DeliverableChange()
+                    change.clearPost = true
+                    return change
+                }, data: ["reason": reason])
+        }
+    }
+
+    /// A step in the caller's transaction, the locked way: `decide`, then `apply`.
+    public func perform(_ step: Step, deliverable id: UUID, actor: Actor, on connection: PostgresConnection) async throws
+        -> DeliverableRecord
+    {
+        let move = try await decide(id, step.action, actor: actor, on: connection)
+        return try await apply(move, step.change(move), data: step.data, on: connection)
+    }
+
+    /// A step in two round trips instead of six (docs/architecture.md, "Transitions in one statement"):
+    /// the deliverable and its campaign read without locks, the machine's decision on them (the same
+    /// 404, 403 and 409), then the change and its event in one statement guarded by both rows'
+    /// revisions, which commits on its own when `connection` is not in a transaction. When either row
+    /// changed in between, nothing was written and the step runs the locked way, in the caller's
+    /// transaction (`inTransaction`) or in a new one.
+    public func perform(
+        _ step: Step, deliverable id: UUID, actor: Actor, on connection: PostgresConnection, inTransaction: Bool
+    ) async throws -> DeliverableRecord {
+        let (deliverable, campaign) = try await visibleDeliverable(id, actor: actor, on: connection)
+        let next = try DeliverableMachine.transition(
+            from: deliverable.status, step.action, by: actor.role, rules: Self.rules(deliverable, campaign))
+        let move = DeliverableMove(deliverable: deliverable, campaign: campaign, next: next, actor: actor)
+        if let moved = try await content.moveAtOnce(
+            deliverable, of: campaign, to: next, step.change(move), by: actor, data: step.data, on: connection)
+        {
+            return moved
+        }
+        if inTransaction { return try await perform(step, deliverable: id, actor: actor, on: connection) }
+        return try await Database.transaction(on: connection, logger: logger) {
+            try await perform(step, deliverable: id, actor: actor, on: $0)
+        }
+    }
+
     /// The KOL reports the live post on an approved deliverable.
     public func submitPost(deliverable id: UUID, url: String, postedAt: Date, actor: Actor, on connection: PostgresConnection)
         async throws -> DeliverableRecord
     {
-        var change = ContentStore.DeliverableChange()
-        change.post = (url, postedAt)
-        return try await move(id, .submitPost, actor: actor, on: connection, change: change, data: ["post_url": url])
+        try await perform(.submitPost(url: url, postedAt: postedAt), deliverable: id, actor: actor, on: connection)
     }
 
-    /// The officer checks the post is live: insights fall due `insights_after_days` after it was posted.
+    /// The officer checks the post is live.
     public func verifyPost(deliverable id: UUID, actor: Actor, on connection: PostgresConnection) async throws -> DeliverableRecord {
-        let move = try await decide(id, .verifyPost, actor: actor, on: connection)
-        var change = ContentStore.DeliverableChange()
-        change.insightsAfterDays = move.campaign.insightsAfterDays
-        return try await apply(move, change, on: connection)
+        try await perform(.verifyPost, deliverable: id, actor: actor, on: connection)
     }
 
-    /// The officer refuses the proof (wrong link, not the approved content): back to approved.
+    /// The officer refuses the proof.
     public func rejectPost(deliverable id: UUID, reason: String, actor: Actor, on connection: PostgresConnection) async throws
         -> DeliverableRecord
     {
-        var change = ContentStore.DeliverableChange()
-        change.clearPost = true
-        return try await move(id, .rejectPost, actor: actor, on: connection, change: change, data: ["reason": reason])
+        try await perform(.rejectPost(reason: reason), deliverable: id, actor: actor, on: connection)
     }
 
     /// Cancelling the last open deliverable of a registration whose others are completed makes its payout due.

@@ -16,8 +16,10 @@ public struct Workflows: Sendable {
     public let content: ContentStore
     public let payouts: PayoutStore
     public let reports: ReportStore
+    let logger: Logger
 
     public init(logger: Logger) {
+        self.logger = logger
         reports = ReportStore(logger: logger)
         payouts = PayoutStore(logger: logger)
         content = ContentStore(logger: logger)
