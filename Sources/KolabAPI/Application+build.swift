@@ -56,9 +56,7 @@ public struct BuiltRoutes {
 
 public func buildRoutes(_ services: Services) throws -> BuiltRoutes {
     let router = Router(context: KolabRequestContext.self)
-    router.add(middleware: MetricsMiddleware())
-    router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: EdgeMiddleware())
     if let origin = services.configuration.corsAllowOrigin {
         // Off unless configured (`KOLAB_CORS_ORIGIN`): the API is for servers and Kolab's own pages.
         router.add(

@@ -35,8 +35,8 @@ struct ConsoleFormatTests {
     }
 
     @Test func aGuestLinksTokenIsNeverLogged() {
-        #expect(AccessLogMiddleware.loggable("/review/abcDEF123/drafts/1") == "/review/***/drafts/1")
-        #expect(AccessLogMiddleware.loggable("/review/abcDEF123") == "/review/***")
-        #expect(AccessLogMiddleware.loggable("/v1/drafts/1") == "/v1/drafts/1")
+        #expect(EdgeMiddleware.loggable("/review/abcDEF123/drafts/1") == "/review/***/drafts/1")
+        #expect(EdgeMiddleware.loggable("/review/abcDEF123") == "/review/***")
+        #expect(EdgeMiddleware.loggable("/v1/drafts/1") == "/v1/drafts/1")
     }
 }
