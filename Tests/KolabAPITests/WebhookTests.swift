@@ -685,7 +685,10 @@ struct WebhookTests {
             try await TestApp.run(configure: {
                 webhookTesting(&$0)
                 $0.webhookRetrySchedule = [.seconds(120)]
-                $0.webhookLease = .seconds(2)
+                // This instance's own claims last long enough that a slow first attempt on a loaded
+                // machine never outlives its claim (which would send a second request early); the dead
+                // instance's claim below is the short one.
+                $0.webhookLease = .seconds(30)
                 $0.webhookPollInterval = .milliseconds(500)
             }) { app in
                 // setup: the first attempt failed; the next is two minutes away.
