@@ -50,7 +50,10 @@ struct OneStatementTransitionTests {
             "SELECT count(*)::int FROM events WHERE entity_id = \(UUID(uuidString: p.feed)!) AND to_state = \(state)")
     }
 
-    @Test func aPostProofDecidedBeforeACampaignCancelCommitsIsRefusedAfterIt() async throws {
+    /// With and without an idempotency key (the step then runs, and falls back, inside the request's
+    /// own transaction).
+    @Test(arguments: [nil, "proof-during-cancel"])
+    func aPostProofDecidedBeforeACampaignCancelCommitsIsRefusedAfterIt(key: String?) async throws {
         try await TestApp.run(configure: { $0.databasePoolSize = 4 }) { app in
             let p = try await approved(app)
             let officer = Actor(userID: UUID(uuidString: p.cast.officer.id)!, role: .officer, brandID: nil)
@@ -61,7 +64,12 @@ struct OneStatementTransitionTests {
                 hold: { connection in
                     _ = try await Workflows(logger: testLogger).perform(.cancel, campaign: campaignID, actor: officer, on: connection)
                 },
-                request: { try await postProof(app, p) })
+                request: {
+                    try await app.post(
+                        "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token,
+                        PostBody(url: "https://instagram.com/p/sahur", postedAt: "2026-11-01T10:00:00Z"),
+                        headers: key.map { .idempotencyKey($0) } ?? [:])
+                })
             #expect(posted.status == .conflict, "\(posted.text)")
             #expect(posted.isProblem)
             #expect(try await app.deliverableStatus(p.feed, as: p.cast.officer) == "cancelled")
@@ -139,6 +147,30 @@ struct OneStatementTransitionTests {
             #expect(verified["status"] == "live")
             #expect(verified["insights_due_at"] == "2026-11-11T10:00:00Z", "ten days after the post, as the campaign says now")
             #expect(try await events(app, p, to: "live") == 1)
+        }
+    }
+
+    /// With an idempotency key the request runs in its own transaction: the step runs inside it, its
+    /// answer is stored with it, and the repeat replays that answer without moving anything again.
+    @Test func aStepWithAnIdempotencyKeyCommitsWithItsAnswerAndIsReplayed() async throws {
+        try await TestApp.run { app in
+            let p = try await approved(app)
+            let body = PostBody(url: "https://instagram.com/p/sahur", postedAt: "2026-11-01T10:00:00Z")
+            let first = try await app.post(
+                "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token, body, headers: .idempotencyKey("proof-1"))
+            #expect(first.status == .ok, "\(first.text)")
+            #expect(first["status"] == "posted")
+            let replay = try await app.post(
+                "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token, body, headers: .idempotencyKey("proof-1"))
+            #expect(replay.status == .ok)
+            #expect(replay.headers[.init("Idempotent-Replayed")!] == "true")
+            #expect(replay.text == first.text)
+            #expect(try await events(app, p, to: "posted") == 1)
+            // Without the key the same step is a new request: the deliverable has moved, so it is a 409.
+            let again = try await postProof(app, p)
+            #expect(again.status == .conflict, "\(again.text)")
+            #expect(again.isProblem)
+            #expect(try await events(app, p, to: "posted") == 1)
         }
     }
 }
