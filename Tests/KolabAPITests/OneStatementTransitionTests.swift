@@ -22,10 +22,11 @@ struct OneStatementTransitionTests {
         return p
     }
 
-    func postProof(_ app: TestApp, _ p: Production) async throws -> APIResponse {
+    func postProof(_ app: TestApp, _ p: Production, key: String? = nil) async throws -> APIResponse {
         try await app.post(
             "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token,
-            PostBody(url: "https://instagram.com/p/sahur", postedAt: "2026-11-01T10:00:00Z"))
+            PostBody(url: "https://instagram.com/p/sahur", postedAt: "2026-11-01T10:00:00Z"),
+            headers: key.map { .idempotencyKey($0) } ?? [:])
     }
 
     /// Runs `hold` in a transaction on a connection of its own, starts `request` while that transaction
@@ -64,12 +65,7 @@ struct OneStatementTransitionTests {
                 hold: { connection in
                     _ = try await Workflows(logger: testLogger).perform(.cancel, campaign: campaignID, actor: officer, on: connection)
                 },
-                request: {
-                    try await app.post(
-                        "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token,
-                        PostBody(url: "https://instagram.com/p/sahur", postedAt: "2026-11-01T10:00:00Z"),
-                        headers: key.map { .idempotencyKey($0) } ?? [:])
-                })
+                request: { try await postProof(app, p, key: key) })
             #expect(posted.status == .conflict, "\(posted.text)")
             #expect(posted.isProblem)
             #expect(try await app.deliverableStatus(p.feed, as: p.cast.officer) == "cancelled")
@@ -155,13 +151,10 @@ struct OneStatementTransitionTests {
     @Test func aStepWithAnIdempotencyKeyCommitsWithItsAnswerAndIsReplayed() async throws {
         try await TestApp.run { app in
             let p = try await approved(app)
-            let body = PostBody(url: "https://instagram.com/p/sahur", postedAt: "2026-11-01T10:00:00Z")
-            let first = try await app.post(
-                "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token, body, headers: .idempotencyKey("proof-1"))
+            let first = try await postProof(app, p, key: "proof-1")
             #expect(first.status == .ok, "\(first.text)")
             #expect(first["status"] == "posted")
-            let replay = try await app.post(
-                "/v1/deliverables/\(p.feed)/post", token: p.cast.kol.token, body, headers: .idempotencyKey("proof-1"))
+            let replay = try await postProof(app, p, key: "proof-1")
             #expect(replay.status == .ok)
             #expect(replay.headers[.init("Idempotent-Replayed")!] == "true")
             #expect(replay.text == first.text)
